@@ -1,0 +1,44 @@
+#include "arch/x86/cpu.h"
+#include "arch/x86/extable.h"
+#include "arch/x86/svm/svm.h"
+#include "kernel/console.h"
+
+void svm_detect(struct svm_caps *caps)
+{
+	uint32_t max_ext = cpuid(0x80000000u, 0).eax;
+	struct cpuid_regs ext1 = {0}, leaf_a = {0};
+	uint64_t vm_cr = 0;
+	bool vm_cr_ok = false;
+
+	if (max_ext >= 0x80000001u)
+		ext1 = cpuid(0x80000001u, 0);
+	if (max_ext >= 0x8000000Au)
+		leaf_a = cpuid(0x8000000Au, 0);
+	/* VM_CR exists only with SVM; elsewhere RDMSR may #GP. */
+	if (ext1.ecx & CPUID_EXT_ECX_SVM)
+		vm_cr_ok = rdmsr_safe(MSR_VM_CR, &vm_cr) == 0;
+	svm_caps_decode(caps, max_ext, &ext1, &leaf_a, vm_cr_ok, vm_cr);
+}
+
+void svm_print_caps(const struct svm_caps *caps)
+{
+	if (!caps->svm || !caps->leaf_a) {
+		kprintf("svm: not present\n");
+		return;
+	}
+	kprintf("svm: revision %u, %u ASIDs, VM_CR=", caps->revision, caps->nr_asids);
+	if (caps->vm_cr_readable)
+		kprintf("0x%lx\n", caps->vm_cr);
+	else
+		kprintf("unreadable\n");
+	kprintf("svm: features 0x%08x:", caps->features);
+	for (unsigned int bit = 0; bit < 32; bit++) {
+		const char *name = svm_feature_name(bit);
+
+		if (name)
+			kprintf(" %s%s", (caps->features >> bit) & 1 ? "+" : "-", name);
+		else if ((caps->features >> bit) & 1)
+			kprintf(" +bit%u", bit);
+	}
+	kprintf("\n");
+}

@@ -1,0 +1,134 @@
+/*
+ * kmain: bring the machine to a known state, learn the memory, check for
+ * SVM, then do what the command line asks. Every way out ends the run
+ * through platform_exit() with a status from exit_status.h.
+ */
+#include <stdint.h>
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpu_ident.h"
+#include "arch/x86/gdt.h"
+#include "arch/x86/idt.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/stacks.h"
+#include "arch/x86/svm/svm.h"
+#include "drivers/platform.h"
+#include "kernel/boot.h"
+#include "kernel/console.h"
+#include "kernel/exit_status.h"
+#include "kernel/panic.h"
+
+#define NESTVISOR_VERSION "0.1"
+
+void kmain(uint32_t magic, uint32_t info_pa);
+
+static struct hv hv;
+
+/* The boot info is read through the identity map; nothing at page 0 or beyond it. */
+static const void *identity_map(void *ctx, uint64_t pa, uint64_t len)
+{
+	(void)ctx;
+	if (pa < 0x1000 || pa + len < pa || pa + len > paging_identity_limit())
+		return 0;
+	return (const void *)pa;
+}
+
+static const char *mem_type_name(uint32_t type)
+{
+	switch (type) {
+	case MEM_USABLE:
+		return "usable";
+	case MEM_ACPI_RECLAIMABLE:
+		return "ACPI reclaimable";
+	case MEM_ACPI_NVS:
+		return "ACPI NVS";
+	case MEM_BAD:
+		return "bad";
+	default:
+		return "reserved";
+	}
+}
+
+static void print_boot_info(const struct boot_info *b)
+{
+	uint64_t usable = 0;
+
+	kprintf("boot: multiboot%u, loader \"%s\", command line \"%s\"\n", b->protocol,
+		b->loader, b->cmdline);
+	for (unsigned int i = 0; i < b->nr_regions; i++) {
+		const struct mem_region *r = &b->regions[i];
+
+		kprintf("mem: [0x%012lx-0x%012lx) %s\n", r->base, r->base + r->len,
+			mem_type_name(r->type));
+		if (r->type == MEM_USABLE)
+			usable += r->len;
+	}
+	kprintf("mem: %lu KiB usable in %u regions\n", usable >> 10, b->nr_regions);
+	for (unsigned int i = 0; i < b->nr_modules; i++)
+		kprintf("module: [0x%lx-0x%lx) \"%s\"\n", b->modules[i].start, b->modules[i].end,
+			b->modules[i].string);
+}
+
+static void init_memory(struct hv *h)
+{
+	struct pmm_range reserved[1 + BOOT_MAX_MODULES];
+	unsigned int n = 0;
+	const char *err;
+
+	reserved[n++] = (struct pmm_range){(uint64_t)__image_start, (uint64_t)__image_end};
+	for (unsigned int i = 0; i < h->boot.nr_modules; i++)
+		reserved[n++] = (struct pmm_range){h->boot.modules[i].start, h->boot.modules[i].end};
+	err = pmm_init(&h->pmm, h->boot.regions, h->boot.nr_regions, reserved, n,
+		       paging_identity_limit(), 0);
+	if (err)
+		panic("memory: %s", err);
+	kprintf("mem: %lu pages (%lu KiB) free for guests and the hypervisor\n",
+		pmm_free_pages(&h->pmm), pmm_free_pages(&h->pmm) * 4);
+}
+
+static void print_cpu(void)
+{
+	struct cpu_ident id;
+
+	cpu_ident_read(&id);
+	kprintf("cpu: %s family 0x%x model 0x%x stepping %u \"%s\"\n", id.vendor, id.family,
+		id.model, id.stepping, id.brand);
+}
+
+void kmain(uint32_t magic, uint32_t info_pa)
+{
+	const char *err;
+	char opt[16];
+
+	console_init();
+	gdt_init();
+	idt_init();
+	pic_disable();
+	/* A stack overflow now faults on the guard instead of eating .bss below. */
+	paging_unmap_4k((uint64_t)boot_stack_guard);
+
+	kprintf("\nnestvisor " NESTVISOR_VERSION ": AMD SVM microhypervisor\n");
+	err = multiboot_parse(magic, info_pa, &(struct phys_window){identity_map, 0}, &hv.boot);
+	if (err)
+		panic("boot info: %s", err);
+	print_cpu();
+	print_boot_info(&hv.boot);
+	init_memory(&hv);
+
+	svm_detect(&hv.svm);
+	svm_print_caps(&hv.svm);
+	err = svm_caps_unusable(&hv.svm);
+	if (err) {
+		kprintf("nestvisor: SVM not available: %s\n", err);
+		platform_exit(EXIT_UNSUPPORTED);
+	}
+
+	if (boot_option(hv.boot.cmdline, "crash", opt, sizeof(opt), 0)) {
+		selftest_crash(opt);
+		panic("crash=%s: unknown exception to raise", opt);
+	}
+	if (boot_option(hv.boot.cmdline, "selftest", opt, sizeof(opt), 0))
+		platform_exit(selftest_run(&hv) ? EXIT_FAIL : EXIT_PASS);
+
+	kprintf("nestvisor: no guests to run; done\n");
+	platform_exit(EXIT_PASS);
+}

@@ -1,0 +1,41 @@
+# Host-built unit tests of the pure logic (tests/host/), with cmocka,
+# ASan/UBSan and gcov. Each test lists the sources it links against.
+HOST_BUILD := $(BUILD)/host
+HOST_CFLAGS := -std=gnu11 -O0 -g --coverage -fsanitize=address,undefined \
+	       -fno-sanitize-recover=all -I. $(WARN) -Wno-missing-prototypes -MMD -MP
+
+host_srcs_kprintf	:= kernel/kprintf.c
+host_srcs_multiboot	:= kernel/multiboot.c
+host_srcs_pmm		:= kernel/pmm.c
+host_srcs_svm_caps	:= arch/x86/svm/svm_caps.c
+
+HOST_TESTS := $(patsubst tests/host/test_%.c,%,$(wildcard tests/host/test_*.c))
+HOST_BINS := $(patsubst %,$(HOST_BUILD)/test_%,$(HOST_TESTS))
+
+# Objects per source file, so that gcov data lands once per source.
+$(HOST_BUILD)/%.o: %.c Makefile mk/host.mk
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(V)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(HOST_BUILD)/test_%: $(HOST_BUILD)/tests/host/test_%.o $$(patsubst %.c,$(HOST_BUILD)/%.o,$$(host_srcs_$$*))
+	@echo "  HOSTLD  $@"
+	$(V)$(HOSTCC) $(HOST_CFLAGS) $^ -lcmocka -o $@
+
+host-tests: $(HOST_BINS)
+
+coverage: host-tests
+	$(V)find $(HOST_BUILD) -name '*.gcda' -delete
+	$(V)for t in $(HOST_BINS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t > /dev/null || exit 1; done
+	$(V)lcov --quiet --capture --directory $(HOST_BUILD) --base-directory . --no-external \
+		--output-file $(HOST_BUILD)/coverage.info
+	$(V)lcov --quiet --remove $(HOST_BUILD)/coverage.info '*/tests/*' \
+		--output-file $(HOST_BUILD)/coverage.info
+	$(V)genhtml --quiet $(HOST_BUILD)/coverage.info --output-directory $(BUILD)/coverage
+	$(V)lcov --list $(HOST_BUILD)/coverage.info
+	$(V)lcov --summary $(HOST_BUILD)/coverage.info
+	@echo "coverage report: $(BUILD)/coverage/index.html"
+
+.PHONY: host-tests coverage
+-include $(shell find $(HOST_BUILD) -name '*.d' 2>/dev/null)

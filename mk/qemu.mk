@@ -1,0 +1,23 @@
+# Booting nestvisor in QEMU: the demo and the test suite.
+SETUP := scripts/setup
+
+run: setup-deps
+	$(V)$(MAKE) --no-print-directory all
+	$(V)scripts/run-demo $(BUILD)
+
+test: setup-deps
+	$(V)$(MAKE) --no-print-directory all host-tests test-images
+	$(V)BUILD=$(BUILD) tests/run
+
+setup-deps:
+	$(V)$(SETUP)
+
+.PHONY: run test setup-deps
+
+# The ISO tests boot: multiboot2 through GRUB with the self-tests.
+$(BUILD)/selftest.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
+	@echo "  ISO     $@"
+	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf selftest
+
+test-images: $(BUILD)/selftest.iso
+.PHONY: test-images
