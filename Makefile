@@ -42,6 +42,7 @@ $(BUILD)/nestvisor.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
 	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf "" 
 
 include mk/host.mk
+include mk/guests.mk
 include mk/qemu.mk
 
 format-check:

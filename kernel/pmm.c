@@ -12,9 +12,9 @@
 #include "kernel/kstring.h"
 #include "kernel/pmm.h"
 
-#define PAGE_MASK	(PAGE_SIZE - 1)
-#define BITS_PER_WORD	64u
-#define LOW_MEMORY_END	0x100000ull	/* legacy area, never handed out */
+#define PAGE_MASK      (PAGE_SIZE - 1)
+#define BITS_PER_WORD  64u
+#define LOW_MEMORY_END 0x100000ull /* legacy area, never handed out */
 
 /* The memory map as pmm_init() was given it, clipped to the page below limit. */
 struct layout {
@@ -56,7 +56,7 @@ static uint64_t region_end(const struct mem_region *r)
  * The whole frames of usable region i between 1 MiB and top: a partly
  * usable frame is not usable, so the region shrinks inward.
  */
-static bool usable_extent(const struct layout *l, unsigned int i, struct pmm_range *out)
+static bool usable_extent(const struct layout *l, uint64_t i, struct pmm_range *out)
 {
 	const struct mem_region *r = &l->regions[i];
 	uint64_t base = max_u64(r->base, LOW_MEMORY_END);
@@ -221,17 +221,16 @@ const char *pmm_init(struct pmm *pmm, const struct mem_region *regions, unsigned
 		     uintptr_t virt_offset)
 {
 	struct layout l = {
-		.regions = regions,
-		.nr_regions = nr_regions,
-		.reserved = reserved,
-		.nr_reserved = nr_reserved,
-		.top = align_down(limit, PAGE_SIZE),
+	    .regions = regions,
+	    .nr_regions = nr_regions,
+	    .reserved = reserved,
+	    .nr_reserved = nr_reserved,
+	    .top = align_down(limit, PAGE_SIZE),
 	};
 	struct pmm_range ext;
 	uint64_t lo = UINT64_MAX, hi = 0, words, map_bytes, map_pa, i;
 
 	memset(pmm, 0, sizeof(*pmm));
-	pmm->virt_offset = virt_offset;
 	if (nr_regions && !regions)
 		return "memory map missing";
 	if (nr_reserved && !reserved)
@@ -250,6 +249,7 @@ const char *pmm_init(struct pmm *pmm, const struct mem_region *regions, unsigned
 	if (!hi)
 		return "no usable memory above 1 MiB and below the limit";
 	pmm->base = lo;
+	pmm->virt_offset = virt_offset;
 	pmm->nr_frames = (hi - lo) / PAGE_SIZE;
 
 	/* Both bitmaps share one run of frames: bitmap first, pool right after. */
@@ -258,8 +258,8 @@ const char *pmm_init(struct pmm *pmm, const struct mem_region *regions, unsigned
 	map_pa = find_free_run(&l, map_bytes);
 	if (!map_pa) {
 		memset(pmm, 0, sizeof(*pmm));
-		return find_free_run(&l, PAGE_SIZE) ? "no room for the page bitmap" :
-						      "no usable memory left after reservations";
+		return find_free_run(&l, PAGE_SIZE) ? "no room for the page bitmap"
+						    : "no usable memory left after reservations";
 	}
 	pmm->bitmap = pmm_virt(pmm, map_pa);
 	pmm->pool = pmm->bitmap + words;

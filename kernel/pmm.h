@@ -22,9 +22,9 @@ struct pmm_range {
 };
 
 struct pmm {
-	uint64_t base;		/* physical address of the first frame the bitmap covers */
-	uint64_t nr_frames;	/* frames covered, from base up */
-	uint64_t *bitmap;	/* one bit per frame, 1 = not free */
+	uint64_t base;	    /* physical address of the first frame the bitmap covers */
+	uint64_t nr_frames; /* frames covered, from base up */
+	uint64_t *bitmap;   /* one bit per frame, 1 = not free */
 	/*
 	 * One bit per frame, 1 = the frame may ever be handed out. It lets
 	 * pmm_free() tell a reserved frame or a hole apart from an allocated
@@ -32,8 +32,8 @@ struct pmm {
 	 */
 	uint64_t *pool;
 	uint64_t free_frames;
-	uint64_t hint;		/* index of the lowest free frame (nr_frames if none) */
-	uintptr_t virt_offset;	/* virtual address = physical address + virt_offset */
+	uint64_t hint;	       /* index of the lowest free frame (nr_frames if none) */
+	uintptr_t virt_offset; /* virtual address = physical address + virt_offset */
 };
 
 /*

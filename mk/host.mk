@@ -1,13 +1,11 @@
 # Host-built unit tests of the pure logic (tests/host/), with cmocka,
-# ASan/UBSan and gcov. Each test lists the sources it links against.
+# ASan/UBSan and gcov. Each test names the sources it links against in a
+# line of its own:  /* host-test-sources: kernel/a.c kernel/b.c */
 HOST_BUILD := $(BUILD)/host
 HOST_CFLAGS := -std=gnu11 -O0 -g --coverage -fsanitize=address,undefined \
-	       -fno-sanitize-recover=all -I. $(WARN) -Wno-missing-prototypes -MMD -MP
+	       -fno-sanitize-recover=all -I. $(WARN) -Wno-missing-prototypes -Wno-format-nonliteral -Wno-frame-larger-than -MMD -MP
 
-host_srcs_kprintf	:= kernel/kprintf.c
-host_srcs_multiboot	:= kernel/multiboot.c
-host_srcs_pmm		:= kernel/pmm.c
-host_srcs_svm_caps	:= arch/x86/svm/svm_caps.c
+host_srcs = $(shell sed -n 's|^/\* host-test-sources: \(.*\) \*/$$|\1|p' tests/host/test_$(1).c)
 
 HOST_TESTS := $(patsubst tests/host/test_%.c,%,$(wildcard tests/host/test_*.c))
 HOST_BINS := $(patsubst %,$(HOST_BUILD)/test_%,$(HOST_TESTS))
@@ -19,7 +17,7 @@ $(HOST_BUILD)/%.o: %.c Makefile mk/host.mk
 	$(V)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
 .SECONDEXPANSION:
-$(HOST_BUILD)/test_%: $(HOST_BUILD)/tests/host/test_%.o $$(patsubst %.c,$(HOST_BUILD)/%.o,$$(host_srcs_$$*))
+$(HOST_BUILD)/test_%: $(HOST_BUILD)/tests/host/test_%.o $$(patsubst %.c,$(HOST_BUILD)/%.o,$$(call host_srcs,$$*))
 	@echo "  HOSTLD  $@"
 	$(V)$(HOSTCC) $(HOST_CFLAGS) $^ -lcmocka -o $@
 

@@ -1,7 +1,7 @@
 /*
- * Exception stubs for vectors 0-31. Each pushes a dummy error code where the
- * CPU pushes none (APM vol. 2 8.2, table 8-1), then the vector, so every
- * frame has one shape: struct exc_frame in idt.h.
+ * Entry stubs for all 256 vectors. Each pushes a dummy error code where the
+ * CPU pushes none (APM vol. 2 8.2, table 8-1; interrupts never push one),
+ * then the vector, so every frame has one shape: struct exc_frame in idt.h.
  * Register contract of exc_common: Req: vector and error code on the stack.
  * Clob: nothing visible to the interrupted code (all GPRs restored).
  */
@@ -19,7 +19,7 @@ exc_stub_\v:
 .endm
 
 	.set v, 0
-	.rept 32
+	.rept 256
 	exc_stub %v
 	.set v, v + 1
 	.endr
@@ -70,7 +70,7 @@ exc_common:
 	.global exc_stub_table
 exc_stub_table:
 	.set v, 0
-	.rept 32
+	.rept 256
 	stub_addr %v
 	.set v, v + 1
 	.endr

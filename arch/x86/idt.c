@@ -1,4 +1,8 @@
-/* The IDT: 32 exception gates, each an interrupt gate so IF stays clear. */
+/*
+ * The IDT: 256 interrupt gates (IF stays clear in every handler). Vectors
+ * go to a registered C handler, else to the exception fixup table, else to
+ * exception_unhandled() (the kernel panics, a test guest bails out).
+ */
 #include <stdint.h>
 #include "arch/x86/cpu.h"
 #include "arch/x86/extable.h"
@@ -19,7 +23,8 @@ _Static_assert(sizeof(struct idt_gate) == 16, "APM 4.8.4: 64-bit gates are 16 by
 #define GATE_INTERRUPT_PRESENT 0x8E /* P=1, DPL=0, type 0xE */
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-extern const uint64_t exc_stub_table[NR_EXCEPTIONS];
+extern const uint64_t exc_stub_table[NR_VECTORS];
+static vector_handler handlers[NR_VECTORS];
 
 static const struct {
 	const char *mnemonic, *name;
@@ -54,14 +59,14 @@ const char *exception_mnemonic(unsigned int vector)
 {
 	if (vector < NR_EXCEPTIONS && exceptions[vector].mnemonic)
 		return exceptions[vector].mnemonic;
-	return "#??";
+	return vector < NR_EXCEPTIONS ? "#??" : "INT";
 }
 
 const char *exception_name(unsigned int vector)
 {
 	if (vector < NR_EXCEPTIONS && exceptions[vector].name)
 		return exceptions[vector].name;
-	return "reserved";
+	return vector < NR_EXCEPTIONS ? "reserved" : "unexpected interrupt";
 }
 
 static void set_gate(unsigned int vector, uint64_t handler, unsigned int ist)
@@ -83,7 +88,7 @@ void idt_init(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
 
-	for (unsigned int v = 0; v < NR_EXCEPTIONS; v++)
+	for (unsigned int v = 0; v < NR_VECTORS; v++)
 		set_gate(v, exc_stub_table[v], 0);
 	/*
 	 * A fresh stack for the exceptions that can strike on a broken one:
@@ -96,8 +101,18 @@ void idt_init(void)
 	asm volatile("lidt %0" ::"m"(idtr));
 }
 
+void idt_set_handler(unsigned int vector, vector_handler handler)
+{
+	if (vector < NR_VECTORS)
+		handlers[vector] = handler;
+}
+
 void exception_dispatch(struct exc_frame *frame)
 {
+	if (handlers[frame->vector]) {
+		handlers[frame->vector](frame);
+		return;
+	}
 	if (extable_fixup(frame))
 		return;
 	exception_unhandled(frame);

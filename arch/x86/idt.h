@@ -38,12 +38,18 @@ struct exc_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
+#define NR_VECTORS 256
+
+typedef void (*vector_handler)(struct exc_frame *frame);
+
 void idt_init(void);
+/* Routes a vector to handler (NULL restores the default: fixup or unhandled). */
+void idt_set_handler(unsigned int vector, vector_handler handler);
 /* The short mnemonic of an exception vector ("#GP"), or "#??" past the known ones. */
 const char *exception_mnemonic(unsigned int vector);
 const char *exception_name(unsigned int vector);
 
-/* Called by the stubs; defined in idt.c. */
+/* Called by the stubs: a registered handler, else an extable fixup, else unhandled. */
 void exception_dispatch(struct exc_frame *frame);
 /* What to do when no fixup applies: the kernel panics, a test guest bails out. */
 void __attribute__((noreturn)) exception_unhandled(struct exc_frame *frame);

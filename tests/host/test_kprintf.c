@@ -1,3 +1,4 @@
+/* host-test-sources: kernel/kprintf.c */
 /*
  * Host unit tests for kernel/kprintf.c. Most expectations go through
  * EXPECT_FMT, which checks ksnprintf's text and return value and also runs

@@ -1,3 +1,4 @@
+/* host-test-sources: kernel/multiboot.c */
 /*
  * Host unit tests for kernel/multiboot.c.
  *
@@ -26,7 +27,7 @@
 /* Where the tests put things inside the window. */
 #define MB1_INFO    (FAKE_BASE + 0x0000)
 #define MB1_MODS    (FAKE_BASE + 0x0100)
-#define STRINGS     (FAKE_BASE + 0x0400)
+#define STRINGS	    (FAKE_BASE + 0x0400)
 #define STRINGS_END (FAKE_BASE + 0x4000)
 #define MB1_MMAP    (FAKE_BASE + 0x4000)
 #define MB2_INFO    (FAKE_BASE + 0x8000)
@@ -240,8 +241,8 @@ static void build_mb1_qemu(struct fake_mem *m)
 		uint64_t base, len;
 		uint32_t type;
 	} e820[] = {
-		{0x0, 0x9fc00, 1},	     {0x9fc00, 0x400, 2},	 {0xf0000, 0x10000, 2},
-		{0x100000, 0x7ee0000, 1}, {0x7fe0000, 0x20000, 2}, {0xfffc0000, 0x40000, 2},
+	    {0x0, 0x9fc00, 1},	      {0x9fc00, 0x400, 2},     {0xf0000, 0x10000, 2},
+	    {0x100000, 0x7ee0000, 1}, {0x7fe0000, 0x20000, 2}, {0xfffc0000, 0x40000, 2},
 	};
 	unsigned int i;
 
@@ -338,6 +339,42 @@ static void test_mb1_empty_mmap_no_fallback(void **state)
 	assert_int_equal(bi.nr_regions, 0);
 }
 
+/* Each flag makes valid a longer prefix of the struct; exactly that prefix must be read. */
+static void test_mb1_reads_only_flagged_prefix(void **state)
+{
+	static const struct {
+		uint32_t flags, len;
+	} cases[] = {
+	    {0, 4},	  {F_BOOTDEV, 4}, {F_MEM, 12},	  {F_CMDLINE, 20},
+	    {F_MODS, 28}, {F_MMAP, 52},	  {F_LOADER, 68}, {F_MEM | F_MODS | F_BOOTDEV, 28},
+	};
+	struct fake_mem *m = *state;
+	struct boot_info bi;
+	uint32_t str = put_string(m, "s");
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t pa = FAKE_END - cases[i].len;
+
+		put32(m, pa + MB1_FLAGS, cases[i].flags);
+		if (cases[i].len >= MB1_CMDLINE + 4)
+			put32(m, pa + MB1_CMDLINE, str);
+		if (cases[i].len >= MB1_MODS_COUNT + 4)
+			put32(m, pa + MB1_MODS_COUNT, 0);
+		if (cases[i].len >= MB1_MMAP_LENGTH + 4)
+			put32(m, pa + MB1_MMAP_LENGTH, 0);
+		if (cases[i].len >= MB1_BOOT_LOADER_NAME + 4)
+			put32(m, pa + MB1_BOOT_LOADER_NAME, str);
+		assert_null(multiboot_parse(MULTIBOOT1_BOOT_MAGIC, pa, &m->win, &bi));
+		if (cases[i].len == 4)
+			continue;
+		/* Four bytes closer to the end, the last field falls outside the window. */
+		put32(m, pa + 4, cases[i].flags);
+		assert_string_equal(multiboot_parse(MULTIBOOT1_BOOT_MAGIC, pa + 4, &m->win, &bi),
+				    "multiboot1: info block fields outside readable memory");
+	}
+}
+
 static void test_mb1_bad_magic(void **state)
 {
 	struct fake_mem *m = *state;
@@ -430,8 +467,7 @@ static void test_mb1_loader_name(void **state)
 			    "multiboot1: boot loader name has no NUL within 64 bytes");
 
 	put32(m, MB1_INFO + MB1_BOOT_LOADER_NAME, 0xffffffff);
-	assert_string_equal(parse1(m, &bi),
-			    "multiboot1: boot loader name outside readable memory");
+	assert_string_equal(parse1(m, &bi), "multiboot1: boot loader name outside readable memory");
 
 	/* Without flag 9 the bad pointer is never followed. */
 	put32(m, MB1_INFO + MB1_FLAGS, F_CMDLINE | F_MODS | F_MMAP);
@@ -692,15 +728,15 @@ static uint32_t mb2_end(struct mb2_builder *b)
 }
 
 static const struct e820 grub_e820[] = {
-	{0x0, 0x9fc00, 1},	 {0x9fc00, 0x400, 2},	  {0xf0000, 0x10000, 2},
-	{0x100000, 0x7ee0000, 1}, {0x7fe0000, 0x20000, 3}, {0xfffc0000, 0x40000, 4},
+    {0x0, 0x9fc00, 1},	      {0x9fc00, 0x400, 2},     {0xf0000, 0x10000, 2},
+    {0x100000, 0x7ee0000, 1}, {0x7fe0000, 0x20000, 3}, {0xfffc0000, 0x40000, 4},
 };
 
 /* Roughly what GRUB 2 hands over for "multiboot2 /nestvisor.elf ..." with two module2 lines. */
 static void build_mb2_grub(struct fake_mem *m)
 {
-	static const unsigned char bootdev[12] = {0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
-						  0xff, 0xff, 0xff, 0xff};
+	static const unsigned char bootdev[12] = {0x80, 0,    0,    0,	  0xff, 0xff,
+						  0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	static const unsigned char framebuffer[24] = {0};
 	static const unsigned char rsdp[36] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 	static const unsigned char odd[5] = {1, 2, 3, 4, 5};
@@ -836,7 +872,6 @@ static void test_mb2_wraps(void **state)
 	struct boot_info bi;
 	struct mb2_builder b;
 
-	(void)m;
 	assert_string_equal(
 	    multiboot_parse(MULTIBOOT2_BOOT_MAGIC, 0xfffffffffffffff8ull, &m->win, &bi),
 	    "multiboot2: info block outside readable memory");
@@ -898,7 +933,7 @@ static void test_mb2_tag_size_errors(void **state)
 
 	/* A tag reaching past total_size. */
 	put32(m, MB2_INFO + off, 21);
-	put32(m, MB2_INFO + off + 4, 17);
+	put32(m, MB2_INFO + off + 4, 25);
 	assert_string_equal(parse2(m, &bi),
 			    "multiboot2: image load base address tag overruns the info block");
 	put32(m, MB2_INFO + off, 22);
@@ -1059,7 +1094,7 @@ static void test_mb2_modules(void **state)
 	assert_string_equal(parse2(m, &bi), "multiboot2: module string does not fit in 256 bytes");
 
 	mb2_begin(&b, m, MB2_INFO);
-	put32(m, MB2_INFO + 12 + mb2_module(&b, 0x200000, 0x200000, "abc"), 0x61616161);
+	put32(m, MB2_INFO + 16 + mb2_module(&b, 0x200000, 0x200000, "abc"), 0x61616161);
 	mb2_end(&b);
 	assert_string_equal(parse2(m, &bi), "multiboot2: module string has no NUL within its tag");
 
@@ -1079,11 +1114,8 @@ static void test_mb2_modules(void **state)
 static void test_mb2_mmap(void **state)
 {
 	static const struct e820 e[] = {
-	    {0x1000, 0x1000, 0},
-	    {0x2000, 0, 1}, /* dropped */
-	    {0x3000, 0x1000, 5},
-	    {0x4000, 0x1000, 77},
-	    {0xfffffffffffff000ull, 0x1000, 2},
+	    {0x1000, 0x1000, 0}, {0x2000, 0, 1}, /* dropped */
+	    {0x3000, 0x1000, 5}, {0x4000, 0x1000, 77}, {0xfffffffffffff000ull, 0x1000, 2},
 	};
 	struct fake_mem *m = *state;
 	struct boot_info bi;
@@ -1187,8 +1219,8 @@ static void test_option_path_first(void **state)
 				&too_long));
 	assert_string_equal(buf, "l1");
 	assert_false(too_long);
-	assert_true(boot_option("/boot/guests/l1.elf name=l1 mem=32M", "mem", buf, sizeof(buf),
-				NULL));
+	assert_true(
+	    boot_option("/boot/guests/l1.elf name=l1 mem=32M", "mem", buf, sizeof(buf), NULL));
 	assert_string_equal(buf, "32M");
 	/* Only a whole word matches, so the path never answers for a key. */
 	assert_false(boot_option("/boot/guests/l1.elf name=l1", "l1.elf", buf, sizeof(buf), NULL));
@@ -1328,6 +1360,7 @@ int main(void)
 	    T(test_mb1_no_flags),
 	    T(test_mb1_meminfo_fallback),
 	    T(test_mb1_empty_mmap_no_fallback),
+	    T(test_mb1_reads_only_flagged_prefix),
 	    T(test_mb1_bad_magic),
 	    T(test_mb1_info_outside_window),
 	    T(test_mb1_info_wraps),
