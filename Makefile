@@ -12,12 +12,13 @@ KCFLAGS	:= -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(shell $(CC) -pr
 	   -fno-pic -fno-pie -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-avx \
 	   -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	   -fno-strict-aliasing -fcf-protection=none -I. $(WARN) -MMD -MP
-KASFLAGS := -nostdinc -I. -D__ASSEMBLER__ -MMD -MP
+KASFLAGS := -nostdinc -I. -I$(BUILD)/include -D__ASSEMBLER__ -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
 # Everything under these folders is the hypervisor.
 KERNEL_DIRS := boot arch/x86 arch/x86/svm kernel drivers
-KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
+KERNEL_SRCS := $(filter-out arch/x86/svm/asm_offsets.c,\
+	       $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_SRCS))
 
 all: $(BUILD)/nestvisor.elf $(BUILD)/nestvisor.iso
@@ -31,6 +32,15 @@ $(BUILD)/obj/%.S.o: %.S Makefile
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(V)$(CC) $(KASFLAGS) -c $< -o $@
+
+# Struct offsets for assembly, generated from C (see asm_offsets.c).
+ASM_OFFSETS := $(BUILD)/include/generated/asm_offsets.h
+$(ASM_OFFSETS): arch/x86/svm/asm_offsets.c arch/x86/svm/guest_regs.h Makefile
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(V)$(CC) $(filter-out -MMD -MP -g,$(KCFLAGS)) -S -o - $< | \
+		sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\).*/#define \1 \2/p' > $@
+$(BUILD)/obj/arch/x86/svm/world.S.o: $(ASM_OFFSETS)
 
 $(BUILD)/nestvisor.elf: $(KERNEL_OBJS) linker.ld scripts/check-elf
 	@echo "  LD      $@"

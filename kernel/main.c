@@ -14,7 +14,11 @@
 #include "drivers/platform.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
+#include "drivers/lapic.h"
 #include "kernel/exit_status.h"
+#include "kernel/guest.h"
+#include "kernel/tap.h"
+#include "kernel/time.h"
 #include "kernel/panic.h"
 
 #define NESTVISOR_VERSION "0.1"
@@ -94,6 +98,30 @@ static void print_cpu(void)
 		id.model, id.stepping, id.brand);
 }
 
+/* Every boot module is a guest, run one after another; one TAP line each. */
+static bool run_guests(struct hv *h)
+{
+	struct tap tap;
+	uint64_t free_before = pmm_free_pages(&h->pmm);
+	unsigned int failed;
+
+	if (!h->boot.nr_modules) {
+		kprintf("nestvisor: no guests to run; done\n");
+		return true;
+	}
+	kprintf("nestvisor: running %u guest(s)\n", h->boot.nr_modules);
+	tap_plan(&tap, h->boot.nr_modules + 1);
+	for (unsigned int i = 0; i < h->boot.nr_modules; i++)
+		guest_run_module(h, i, &tap);
+	/* Whatever guests were given must all have come back. */
+	tap_check(&tap, pmm_free_pages(&h->pmm) == free_before,
+		  "every guest page returned (%lu free before, %lu after)", free_before,
+		  pmm_free_pages(&h->pmm));
+	failed = tap_finish(&tap);
+	kprintf("nestvisor: %u of %u guest checks failed\n", failed, h->boot.nr_modules + 1);
+	return failed == 0;
+}
+
 void kmain(uint32_t magic, uint32_t info_pa)
 {
 	const char *err;
@@ -129,6 +157,10 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	if (boot_option(hv.boot.cmdline, "selftest", opt, sizeof(opt), 0))
 		platform_exit(selftest_run(&hv) ? EXIT_FAIL : EXIT_PASS);
 
-	kprintf("nestvisor: no guests to run; done\n");
-	platform_exit(EXIT_PASS);
+	time_init();
+	lapic_init();
+	err = svm_enable(&hv.svm, &hv.pmm);
+	if (err)
+		panic("svm: %s", err);
+	platform_exit(run_guests(&hv) ? EXIT_PASS : EXIT_FAIL);
 }

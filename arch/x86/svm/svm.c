@@ -1,7 +1,11 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/extable.h"
 #include "arch/x86/svm/svm.h"
+#include "arch/x86/svm/vmcb.h"
 #include "kernel/console.h"
+#include "kernel/kstring.h"
+
+struct svm_host svm_host;
 
 void svm_detect(struct svm_caps *caps)
 {
@@ -41,4 +45,35 @@ void svm_print_caps(const struct svm_caps *caps)
 			kprintf(" +bit%u", bit);
 	}
 	kprintf("\n");
+}
+
+/* All-ones permission maps: nothing reaches hardware without L0 deciding. */
+static uint64_t alloc_ones(struct pmm *pmm, unsigned int pages)
+{
+	uint64_t pa = pmm_alloc(pmm, pages, PAGE_SIZE);
+
+	if (pa)
+		memset(pmm_virt(pmm, pa), 0xFF, pages * PAGE_SIZE);
+	return pa;
+}
+
+const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm)
+{
+	struct svm_host *h = &svm_host;
+
+	h->caps = *caps;
+	h->hsave_pa = pmm_alloc(pmm, 1, PAGE_SIZE);
+	h->host_state_pa = pmm_alloc(pmm, 1, PAGE_SIZE);
+	h->iopm_pa = alloc_ones(pmm, SVM_IOPM_PAGES);
+	h->msrpm_pa = alloc_ones(pmm, SVM_MSRPM_PAGES);
+	if (!h->hsave_pa || !h->host_state_pa || !h->iopm_pa || !h->msrpm_pa)
+		return "out of memory for the SVM host pages";
+	/* APM 15.4: SVM instructions #UD until EFER.SVME is set. */
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	/* APM 15.30.4: the host save area, 4 KiB aligned. */
+	wrmsr(MSR_VM_HSAVE_PA, h->hsave_pa);
+	h->host_cr0 = read_cr0();
+	h->host_cr4 = read_cr4();
+	h->host_efer = rdmsr(MSR_EFER);
+	return 0;
 }

@@ -1,0 +1,55 @@
+/*
+ * One virtual CPU of an L1 guest: its VMCB, registers, local APIC and the
+ * event state L0 tracks between #VMEXITs.
+ */
+#ifndef ARCH_X86_SVM_VCPU_H
+#define ARCH_X86_SVM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/x86/svm/guest_regs.h"
+#include "arch/x86/svm/vmcb.h"
+#include "kernel/guest_walk.h"
+#include "kernel/loader.h"
+#include "kernel/vlapic.h"
+
+struct guest;
+
+struct vcpu {
+	struct guest_regs regs;
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+	struct guest *guest;
+	struct vlapic lapic;
+	uint64_t pending_event;	/* SVM_EVENT_* to inject at the next VMRUN, 0 if none */
+	bool nmi_masked;	/* an injected NMI has not seen its IRET yet */
+	bool nmi_iret_seen;	/* IRET intercepted: unmask after the next #VMEXIT */
+	bool stopped;
+	uint64_t tsc_aux;
+	uint64_t nr_exits;
+};
+
+enum vcpu_action { VCPU_RESUME, VCPU_STOP };
+
+/* Builds the VMCB for the multiboot entry state in boot (Multiboot 0.6.96 3.2). */
+const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *boot);
+void vcpu_destroy(struct vcpu *v);
+/* Runs the guest until an exit handler stops it. */
+void vcpu_run(struct vcpu *v);
+
+/* For exit handlers. */
+void vcpu_skip_insn(struct vcpu *v, unsigned int len);
+/* Steps over the emulated instruction at RIP (decoding its length); STOP if it cannot. */
+enum vcpu_action vcpu_complete_insn(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error);
+void vcpu_dump(const struct vcpu *v);
+/* The guest's RAM and its current paging mode, for software page walks. */
+struct guest_ram vcpu_guest_ram(const struct vcpu *v);
+struct guest_paging vcpu_paging(const struct vcpu *v);
+/* Fetches and decodes the instruction at the guest's RIP; its length, or 0 after stopping the guest. */
+struct insn;
+unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn);
+/* Handles the exit recorded in v->vmcb (exits.c). */
+enum vcpu_action vcpu_handle_exit(struct vcpu *v);
+
+#endif
