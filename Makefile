@@ -47,9 +47,14 @@ $(BUILD)/nestvisor.elf: $(KERNEL_OBJS) linker.ld scripts/check-elf
 	$(V)$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
 	$(V)scripts/check-elf $@
 
-$(BUILD)/nestvisor.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
+# The demo: two well-behaved guests around one that reaches outside its RAM.
+$(BUILD)/nestvisor.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso \
+		$(BUILD)/guests/l1_basic.elf $(BUILD)/guests/bad_npf.elf $(BUILD)/guests/l1_lapic.elf
 	@echo "  ISO     $@"
-	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf "" 
+	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf "" \
+		$(BUILD)/guests/l1_basic.elf "name=l1_basic mem=32M" \
+		$(BUILD)/guests/bad_npf.elf "name=bad_npf mem=16M expect=npf" \
+		$(BUILD)/guests/l1_lapic.elf "name=l1_lapic mem=32M"
 
 include mk/host.mk
 include mk/guests.mk

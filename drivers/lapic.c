@@ -26,6 +26,8 @@
 
 static volatile uint32_t *lapic;
 static uint64_t lapic_khz;
+/* The TSC deadline the one-shot timer is armed for; 0 once it fired or stopped. */
+static uint64_t armed_deadline;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -46,6 +48,7 @@ void lapic_eoi(void)
 static void lapic_timer_irq(struct exc_frame *frame)
 {
 	(void)frame;
+	armed_deadline = 0;
 	lapic_eoi();
 }
 
@@ -84,9 +87,15 @@ void lapic_init(void)
 	kprintf("lapic: timer %lu kHz (divide 16), TSC %lu kHz\n", lapic_khz, tsc_khz());
 }
 
-void lapic_timer_arm(uint64_t tsc_delta)
+void lapic_timer_arm_at(uint64_t deadline, uint64_t now)
 {
+	uint64_t tsc_delta = deadline > now ? deadline - now : 1;
 	uint64_t count;
+
+	/* Still armed for the same moment: the exit path stays short (bench). */
+	if (deadline == armed_deadline)
+		return;
+	armed_deadline = deadline;
 
 	/* Beyond a second the counter saturates anyway; keep the product small. */
 	if (tsc_delta > ms_to_tsc(1000))
@@ -103,5 +112,6 @@ void lapic_timer_arm(uint64_t tsc_delta)
 
 void lapic_timer_stop(void)
 {
+	armed_deadline = 0;
 	lapic_write(LAPIC_TIMER_ICR, 0);
 }

@@ -13,8 +13,12 @@
 
 /* Enables the xAPIC, masks LINT0/1, calibrates the timer against the TSC. */
 void lapic_init(void);
-/* One-shot timer interrupt after about tsc_delta TSC ticks (clamped to the counter). */
-void lapic_timer_arm(uint64_t tsc_delta);
+/*
+ * One-shot timer interrupt at about TSC deadline (now is the current TSC).
+ * Re-arming for the deadline it is already armed for does nothing; the
+ * interrupt itself disarms, so an early tick is re-armed next time.
+ */
+void lapic_timer_arm_at(uint64_t deadline, uint64_t now);
 void lapic_timer_stop(void);
 void lapic_eoi(void);
 

@@ -141,7 +141,7 @@ static bool read_entry(const struct guest_ram *ram, uint64_t gpa, unsigned int e
 
 static struct walk_result page_fault(uint64_t va, uint32_t error)
 {
-	return (struct walk_result){ .status = WALK_PAGE_FAULT, .pf_error = error, .fault_va = va };
+	return (struct walk_result){.status = WALK_PAGE_FAULT, .pf_error = error, .fault_va = va};
 }
 
 struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_paging *pg,
@@ -165,7 +165,7 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 		va = (uint32_t)va; /* a legacy linear address has 32 bits */
 
 	if (!(pg->cr0 & CR0_PG))
-		return (struct walk_result){ .status = WALK_OK, .gpa = va };
+		return (struct walk_result){.status = WALK_OK, .gpa = va};
 
 	if (pg->efer & EFER_LMA) {
 		/* APM 5.3.1: canonical means bits 63:48 (63:57 with LA57) copy the top one. */
@@ -173,7 +173,7 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 		unsigned int sh = 64 - va_bits;
 
 		if ((uint64_t)((int64_t)(va << sh) >> sh) != va)
-			return (struct walk_result){ .status = WALK_GP, .fault_va = va };
+			return (struct walk_result){.status = WALK_GP, .fault_va = va};
 		mode = va_bits == 57 ? PAGING_LONG5 : PAGING_LONG4;
 		level = va_bits == 57 ? 5 : 4;
 		table = pg->cr3 & addr_mask;
@@ -208,8 +208,7 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 
 		if (!read_entry(ram, entry_gpa, esize, &entry))
 			return (struct walk_result){
-				.status = WALK_NOT_RAM, .bad_gpa = entry_gpa, .fault_va = va
-			};
+			    .status = WALK_NOT_RAM, .bad_gpa = entry_gpa, .fault_va = va};
 		if (!(entry & PTE_P))
 			return page_fault(va, error);
 
@@ -257,14 +256,14 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 
 		gpa = (frame & ~bit_range(page_shift - 1, 0)) | (va & bit_range(page_shift - 1, 0));
 	}
-	return (struct walk_result){ .status = WALK_OK, .gpa = gpa };
+	return (struct walk_result){.status = WALK_OK, .gpa = gpa};
 }
 
 struct walk_result guest_read_virt(const struct guest_ram *ram, const struct guest_paging *pg,
 				   uint64_t va, void *buf, unsigned int len, unsigned int access)
 {
 	uint64_t lin_mask = in_long_mode(pg) ? ~0ull : 0xffffffffull;
-	struct walk_result first = { .status = WALK_OK };
+	struct walk_result first = {.status = WALK_OK};
 	uint8_t *out = buf;
 	uint64_t cur = va & lin_mask;
 	unsigned int done = 0;
@@ -288,9 +287,9 @@ struct walk_result guest_read_virt(const struct guest_ram *ram, const struct gue
 			memcpy(out + done, ram->base + r.gpa, n);
 		done += n;
 		if (n < chunk)
-			return (struct walk_result){ .status = WALK_NOT_RAM,
-						     .bad_gpa = r.gpa + n,
-						     .fault_va = (cur + n) & lin_mask };
+			return (struct walk_result){.status = WALK_NOT_RAM,
+						    .bad_gpa = r.gpa + n,
+						    .fault_va = (cur + n) & lin_mask};
 		cur = (cur + n) & lin_mask;
 	}
 	return first;

@@ -65,8 +65,8 @@ static uint64_t sign_extend(uint64_t v, unsigned int bytes)
 static bool decode_modrm(struct cursor *c, struct insn *out, bool is_64bit)
 {
 	/* 16-bit forms (APM vol. 3, Table 1-12): BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX. */
-	static const int8_t base16[8] = { 3, 3, GPR_BP, GPR_BP, 6, 7, GPR_BP, 3 };
-	static const int8_t index16[8] = { 6, 7, 6, 7, -1, -1, -1, -1 };
+	static const int8_t base16[8] = {3, 3, GPR_BP, GPR_BP, 6, 7, GPR_BP, 3};
+	static const int8_t index16[8] = {6, 7, 6, 7, -1, -1, -1, -1};
 	struct insn_mem *mem = &out->mem;
 	unsigned int mod, rm, disp_size = 0;
 	uint64_t v;
@@ -221,7 +221,7 @@ static int decode_0f(struct cursor *c, struct insn *out, bool is_64bit, unsigned
 
 int insn_decode(const uint8_t *bytes, unsigned int avail, enum cpu_mode mode, struct insn *out)
 {
-	struct cursor c = { .bytes = bytes, .limit = avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN };
+	struct cursor c = {.bytes = bytes, .limit = avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN};
 	bool is_64bit = mode == MODE_LONG64;
 	bool def16 = mode == MODE_REAL16 || mode == MODE_PROT16;
 	unsigned int op_size, io_size;
@@ -351,8 +351,7 @@ opcode:
 		out->has_mem = true;
 		out->mem.disp = v;
 		out->mem.scale = 1;
-		out->mem.seg =
-			out->seg_override != INSN_SEG_NONE ? out->seg_override : INSN_SEG_DS;
+		out->mem.seg = out->seg_override != INSN_SEG_NONE ? out->seg_override : INSN_SEG_DS;
 		ret = 0;
 		break;
 	case 0x0f:

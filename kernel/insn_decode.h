@@ -52,10 +52,10 @@ enum insn_kind {
  * adds the base of segment seg (ignored in 64-bit mode except FS and GS).
  */
 struct insn_mem {
-	int base;	   /* GPR number 0-15, or INSN_REG_NONE */
-	int index;	   /* GPR number 0-15, or INSN_REG_NONE */
+	int base;	    /* GPR number 0-15, or INSN_REG_NONE */
+	int index;	    /* GPR number 0-15, or INSN_REG_NONE */
 	unsigned int scale; /* 1, 2, 4 or 8 */
-	uint64_t disp;	   /* sign-extended displacement, or the zero-extended moffs */
+	uint64_t disp;	    /* sign-extended displacement, or the zero-extended moffs */
 	bool rip_relative;
 	int seg; /* the override if any, else SS for rBP/rSP-based forms, else DS */
 };

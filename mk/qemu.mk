@@ -19,5 +19,10 @@ $(BUILD)/selftest.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
 	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf selftest
 
-test-images: $(BUILD)/selftest.iso
+test-images: $(BUILD)/selftest.iso guests
 .PHONY: test-images
+
+# Instruction counts per exit under -icount (not a timed test).
+bench: all guests
+	$(V)scripts/bench $(BUILD)
+.PHONY: bench

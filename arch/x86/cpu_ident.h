@@ -3,8 +3,7 @@
 #define ARCH_X86_CPU_IDENT_H
 
 #include <stdint.h>
-
-struct cpuid_regs;
+#include "arch/x86/cpu.h"
 
 struct cpu_ident {
 	char vendor[13];

@@ -15,21 +15,21 @@
 #include "tests/lib/guest.h"
 #include "tests/lib/xapic.h"
 
-#define MSR_TSC			0x00000010
-#define MSR_SYSENTER_CS		0x00000174
-#define MSR_SYSENTER_ESP	0x00000175
-#define MSR_SYSENTER_EIP	0x00000176
-#define MSR_TSC_AUX		0xC0000103
+#define MSR_TSC		 0x00000010
+#define MSR_SYSENTER_CS	 0x00000174
+#define MSR_SYSENTER_ESP 0x00000175
+#define MSR_SYSENTER_EIP 0x00000176
+#define MSR_TSC_AUX	 0xC0000103
 
-#define CPUID1_ECX_X2APIC	(1u << 21)
-#define CPUID1_ECX_HYPERVISOR	(1u << 31)
-#define CPUID_EXT_EDX_NX	(1u << 20)
-#define CPUID_EXT_EDX_RDTSCP	(1u << 27)
+#define CPUID1_ECX_X2APIC     (1u << 21)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_EXT_EDX_NX      (1u << 20)
+#define CPUID_EXT_EDX_RDTSCP  (1u << 27)
 
-#define MIN_USABLE_RAM		(8ull << 20)
-#define NON_CANONICAL		0x8000000000000000ull
-#define TSC_STEP		(1ull << 36)
-#define TSC_NEAR		(1ull << 34)
+#define MIN_USABLE_RAM (8ull << 20)
+#define NON_CANONICAL  0x8000000000000000ull
+#define TSC_STEP       (1ull << 36)
+#define TSC_NEAR       (1ull << 34)
 
 extern char __image_start[], __image_end[];
 extern uint64_t boot_pml4[];
@@ -40,24 +40,24 @@ static const struct {
 	const char *name;
 	uint64_t value;
 } rw_msrs[] = {
-	/* PA4 becomes WC; no mapping of ours selects PAT entry 4. */
-	{MSR_PAT, "PAT", 0x0007040100070406ull},
-	/*
-	 * AMD keeps 32 bits of SYSENTER_ESP/EIP (APM vol. 2 "SYSENTER and
-	 * SYSEXIT"), Intel 64: values below 4 GiB read back on both.
-	 */
-	{MSR_SYSENTER_CS, "SYSENTER_CS", 0x1008},
-	{MSR_SYSENTER_ESP, "SYSENTER_ESP", 0x00123450},
-	{MSR_SYSENTER_EIP, "SYSENTER_EIP", 0x00456780},
-	{MSR_STAR, "STAR", 0x0023001012345678ull},
-	/* Address MSRs must hold canonical addresses, or WRMSR raises #GP. */
-	{MSR_LSTAR, "LSTAR", 0xFFFF800012345000ull},
-	{MSR_CSTAR, "CSTAR", 0xFFFF800012346000ull},
-	/* SFMASK bits 63:32 are reserved. */
-	{MSR_SFMASK, "SFMASK", 0x00047700},
-	{MSR_FS_BASE, "FS_BASE", 0x0000123456789000ull},
-	{MSR_GS_BASE, "GS_BASE", 0x00001234567AB000ull},
-	{MSR_KERNEL_GS_BASE, "KERNEL_GS_BASE", 0xFFFF8000ABCDE000ull},
+    /* PA4 becomes WC; no mapping of ours selects PAT entry 4. */
+    {MSR_PAT, "PAT", 0x0007040100070406ull},
+    /*
+     * AMD keeps 32 bits of SYSENTER_ESP/EIP (APM vol. 2 "SYSENTER and
+     * SYSEXIT"), Intel 64: values below 4 GiB read back on both.
+     */
+    {MSR_SYSENTER_CS, "SYSENTER_CS", 0x1008},
+    {MSR_SYSENTER_ESP, "SYSENTER_ESP", 0x00123450},
+    {MSR_SYSENTER_EIP, "SYSENTER_EIP", 0x00456780},
+    {MSR_STAR, "STAR", 0x0023001012345678ull},
+    /* Address MSRs must hold canonical addresses, or WRMSR raises #GP. */
+    {MSR_LSTAR, "LSTAR", 0xFFFF800012345000ull},
+    {MSR_CSTAR, "CSTAR", 0xFFFF800012346000ull},
+    /* SFMASK bits 63:32 are reserved. */
+    {MSR_SFMASK, "SFMASK", 0x00047700},
+    {MSR_FS_BASE, "FS_BASE", 0x0000123456789000ull},
+    {MSR_GS_BASE, "GS_BASE", 0x00001234567AB000ull},
+    {MSR_KERNEL_GS_BASE, "KERNEL_GS_BASE", 0xFFFF8000ABCDE000ull},
 };
 
 /* Nothing implements these; under nestvisor both RDMSR and WRMSR must #GP. */
@@ -102,7 +102,8 @@ static const char *raw_cmdline(void)
 	}
 	if (guest_boot_magic == MULTIBOOT2_BOOT_MAGIC) {
 		const struct mb2_info_header *h = (const void *)(uintptr_t)guest_boot_info_pa;
-		uint64_t p = guest_boot_info_pa + sizeof(*h), end = guest_boot_info_pa + h->total_size;
+		uint64_t p = guest_boot_info_pa + sizeof(*h),
+			 end = guest_boot_info_pa + h->total_size;
 
 		while (p + sizeof(struct mb2_tag) <= end) {
 			const struct mb2_tag *t = (const void *)(uintptr_t)p;
@@ -124,8 +125,9 @@ static void test_boot(struct tap *tap)
 	const char *cmdline = raw_cmdline();
 
 	/* Multiboot 0.6.96 3.2, Multiboot2 3.2: EAX holds the loader's magic. */
-	tap_check(tap, guest_boot_magic == MULTIBOOT1_BOOT_MAGIC ||
-			       guest_boot_magic == MULTIBOOT2_BOOT_MAGIC,
+	tap_check(tap,
+		  guest_boot_magic == MULTIBOOT1_BOOT_MAGIC ||
+		      guest_boot_magic == MULTIBOOT2_BOOT_MAGIC,
 		  "booted by a multiboot loader (magic 0x%x)", guest_boot_magic);
 	if (!tap_check(tap, !guest_boot_error, "boot information block parses"))
 		kprintf("# %s\n", guest_boot_error);
@@ -165,8 +167,9 @@ static void test_long_mode(struct tap *tap)
 		  "CR0.PG, CR0.PE and CR4.PAE set");
 	tap_check(tap, (read_cr3() & ~0xFFFull) == (uint64_t)boot_pml4,
 		  "CR3 points at the guest's own PML4");
-	tap_check(tap, idtr.limit == 256 * 16 - 1 && idtr.base >= (uint64_t)__image_start &&
-			       idtr.base < (uint64_t)__image_end,
+	tap_check(tap,
+		  idtr.limit == 256 * 16 - 1 && idtr.base >= (uint64_t)__image_start &&
+		      idtr.base < (uint64_t)__image_end,
 		  "IDTR holds the guest's own 256-gate IDT");
 
 	fault = ud2_safe();
@@ -174,8 +177,8 @@ static void test_long_mode(struct tap *tap)
 		  fault_vector(fault));
 	/* APM vol. 2 "Canonical Address Format": a non-canonical data access is #GP. */
 	fault = read_u64_safe(NON_CANONICAL, &v);
-	tap_check(tap, fault_vector(fault) == EXC_GP,
-		  "non-canonical load raises #GP (vector %d)", fault_vector(fault));
+	tap_check(tap, fault_vector(fault) == EXC_GP, "non-canonical load raises #GP (vector %d)",
+		  fault_vector(fault));
 	/* APM vol. 2 "#PF—Page-Fault Exception": CR2 holds the faulting address. */
 	fault = read_u64_safe(guard, &v);
 	tap_check(tap, fault_vector(fault) == EXC_PF && read_cr2() == guard,
@@ -203,7 +206,8 @@ static void test_cpuid(struct tap *tap)
 		tap_check(tap, !(cpuid(0x80000001, 0).ecx & CPUID_EXT_ECX_SVM),
 			  "CPUID 8000_0001: ECX.SVM hidden");
 	if (nestvisor_only(tap, "CPUID 1: ECX.x2APIC hidden"))
-		tap_check(tap, !(cpuid(1, 0).ecx & CPUID1_ECX_X2APIC), "CPUID 1: ECX.x2APIC hidden");
+		tap_check(tap, !(cpuid(1, 0).ecx & CPUID1_ECX_X2APIC),
+			  "CPUID 1: ECX.x2APIC hidden");
 }
 
 static void test_efer_tsc(struct tap *tap)
@@ -241,8 +245,8 @@ static void test_efer_tsc(struct tap *tap)
 		fault = wrmsr_safe(MSR_TSC_AUX, 0x2A);
 		asm volatile("rdtscp" : "=c"(ecx)::"rax", "rdx");
 		wrmsr_safe(MSR_TSC_AUX, aux);
-		tap_check(tap, !fault && ecx == 0x2A, "MSR TSC_AUX: RDTSCP returns it in ECX (0x%x)",
-			  ecx);
+		tap_check(tap, !fault && ecx == 0x2A,
+			  "MSR TSC_AUX: RDTSCP returns it in ECX (0x%x)", ecx);
 	} else {
 		tap_skip(tap, "no RDTSCP", "MSR TSC_AUX: RDTSCP returns it in ECX");
 	}

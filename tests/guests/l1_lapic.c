@@ -14,20 +14,20 @@
 #include "tests/lib/irq.h"
 #include "tests/lib/xapic.h"
 
-#define SPURIOUS_VECTOR	0xFF
+#define SPURIOUS_VECTOR 0xFF
 #define TIMER_VECTOR	0x40
 #define TPR_VECTOR	0x50
 #define IPI_VECTOR	0x60
 
 /* In timer counts at divide 1: 1 ms with QEMU's 1 GHz APIC clock. */
-#define ONESHOT_COUNT	1000000u
-#define PERIODIC_COUNT	500000u
-#define PERIODIC_TICKS	5u
+#define ONESHOT_COUNT  1000000u
+#define PERIODIC_COUNT 500000u
+#define PERIODIC_TICKS 5u
 /* A window long enough to see an interrupt that should not come. */
-#define QUIET_MIN_TSC	20000000ull
-#define DIVIDE_WINDOW	20000000ull
+#define QUIET_MIN_TSC 20000000ull
+#define DIVIDE_WINDOW 20000000ull
 
-#define NR_TESTS	19
+#define NR_TESTS 19
 
 static uint64_t clamp_window(uint64_t tsc)
 {
@@ -42,8 +42,9 @@ static void test_identity(struct tap *tap)
 	uint32_t ver = xapic_read(APIC_VERSION);
 	unsigned int version = ver & 0xFF, max_lvt = (ver >> 16) & 0xFF;
 
-	tap_check(tap, (base & ~0xFFFull) == XAPIC_BASE && (base & APIC_BASE_ENABLE) &&
-			       !(base & APIC_BASE_X2APIC),
+	tap_check(tap,
+		  (base & ~0xFFFull) == XAPIC_BASE && (base & APIC_BASE_ENABLE) &&
+		      !(base & APIC_BASE_X2APIC),
 		  "APIC_BASE: xAPIC mode, globally enabled at 0xFEE00000");
 	/* APM "Spurious Interrupts": SVR bit 8 is the software enable. */
 	xapic_init(SPURIOUS_VECTOR);
@@ -84,8 +85,7 @@ static void test_oneshot(struct tap *tap)
 	/* SDM "APIC Timer": in one-shot mode the count stays at 0 after it fires. */
 	irq_window(clamp_window(4 * fire));
 	tap_check(tap, irq_count(TIMER_VECTOR) == 1 && xapic_read(APIC_TIMER_CURRENT) == 0,
-		  "one-shot: fires exactly once (%u) and stays at 0",
-		  irq_count(TIMER_VECTOR));
+		  "one-shot: fires exactly once (%u) and stays at 0", irq_count(TIMER_VECTOR));
 }
 
 static void test_periodic(struct tap *tap)
@@ -170,6 +170,17 @@ static void spin_for(volatile unsigned int *count, unsigned int want)
 		asm volatile("pause");
 }
 
+/* Waits (bounded) for vector to show up in IRR; IRR is where a held interrupt waits. */
+static bool irr_wait(unsigned int vector)
+{
+	uint64_t start = rdtsc();
+
+	while (!xapic_vector_set(APIC_IRR, vector))
+		if (rdtsc() - start > IRQ_WAIT_TSC)
+			return false;
+	return true;
+}
+
 static void test_self_ipi(struct tap *tap)
 {
 	bool sent, pending;
@@ -177,8 +188,7 @@ static void test_self_ipi(struct tap *tap)
 	/* SDM "Interrupt Command Register": destination shorthand 01b is self. */
 	idt_set_handler(IPI_VECTOR, ipi_handler);
 	sent = xapic_send_ipi(0, IPI_VECTOR | APIC_ICR_FIXED | APIC_ICR_ASSERT | APIC_ICR_SELF);
-	spin_for(&ipi_count, 1);
-	pending = xapic_vector_set(APIC_IRR, IPI_VECTOR);
+	pending = irr_wait(IPI_VECTOR);
 	tap_check(tap, sent && pending && ipi_count == 0,
 		  "self-IPI: held in IRR while RFLAGS.IF is clear");
 	sti();
@@ -217,8 +227,9 @@ static void test_tpr(struct tap *tap)
 	irq_count_install(TPR_VECTOR, true);
 	xapic_write(APIC_TPR, 0xF0);
 	sent = xapic_send_ipi(0, TPR_VECTOR | APIC_ICR_FIXED | APIC_ICR_ASSERT | APIC_ICR_SELF);
+	held = irr_wait(TPR_VECTOR);
 	irq_window(QUIET_MIN_TSC);
-	held = irq_count(TPR_VECTOR) == 0 && xapic_vector_set(APIC_IRR, TPR_VECTOR);
+	held &= irq_count(TPR_VECTOR) == 0 && xapic_vector_set(APIC_IRR, TPR_VECTOR);
 	tap_check(tap, sent && held, "TPR 0xF0: self-IPI 0x50 held in IRR, not delivered");
 	/* Lowered with interrupts on: the APIC must re-evaluate at once. */
 	sti();

@@ -20,7 +20,7 @@
 #include "kernel/guest_walk.h"
 
 #define RAM_SIZE   (8ull << 20)
-#define TABLE_BASE (4ull << 20) /* page tables are allocated from here up */
+#define TABLE_BASE (4ull << 20)	 /* page tables are allocated from here up */
 #define OUTSIDE	   0x10000000ull /* a guest-physical address beyond RAM */
 
 /* Architectural bits, spelled out here independently of guest_walk.c. */
@@ -47,9 +47,9 @@
 #define E_RSVD PF_ERR_RSVD
 #define E_ID   PF_ERR_ID
 
-#define RD 0u
-#define WR WALK_WRITE
-#define FE WALK_FETCH
+#define RD  0u
+#define WR  WALK_WRITE
+#define FE  WALK_FETCH
 #define US_ WALK_USER
 
 enum tmode { T32, TPAE, T4, T5 };
@@ -207,7 +207,7 @@ static void expect_not_ram(const struct fake *f, uint64_t va, uint64_t bad_gpa)
 
 /* Every combination of the three access bits the callers use. */
 static const unsigned int accesses[] = {
-	RD, WR, FE, US_ | RD, US_ | WR, US_ | FE,
+    RD, WR, FE, US_ | RD, US_ | WR, US_ | FE,
 };
 
 /* The #PF error code bits that describe the access itself. */
@@ -493,8 +493,8 @@ static void test_long_tables_outside_ram(void **state)
 	set_entry(&f, f.path[2], (e & 0xfff) | OUTSIDE);
 	expect_not_ram(&f, va, OUTSIDE + 8 * 1);
 	e = get_entry(&f, f.path[3]);
-	set_entry(&f, f.path[3], (e & 0xfff) | (RAM_SIZE - 4096 + 0 * 8) | OUTSIDE);
-	expect_not_ram(&f, va, RAM_SIZE - 4096 + OUTSIDE + 8 * 1);
+	set_entry(&f, f.path[3], (e & 0xfff) | (OUTSIDE + 0x5000));
+	expect_not_ram(&f, va, OUTSIDE + 0x5000 + 8 * 1);
 	e = get_entry(&f, f.path[4]);
 	set_entry(&f, f.path[4], (e & 0xfff) | RAM_SIZE);
 	expect_not_ram(&f, va, RAM_SIZE + 8 * 1);
@@ -504,10 +504,9 @@ static void test_long_tables_outside_ram(void **state)
 	f.ram.size = 0x1004;
 	f.pg.cr3 = 0x1000;
 	expect_not_ram(&f, 0, 0x1000);
-	/* The data page itself is no business of the walk. */
-	f.ram.size = RAM_SIZE;
 	fake_fini(&f);
 
+	/* The data page itself is no business of the walk. */
 	fake_init(&f, T4);
 	map(&f, va, 0x7ffffff000ull, 1, P | RW | US);
 	r = walk(&f, va, WR);
@@ -519,8 +518,8 @@ static void test_long_tables_outside_ram(void **state)
 static void test_long_non_canonical(void **state)
 {
 	static const uint64_t bad4[] = {
-		0x0000800000000000ull, 0xffff7fffffffffffull, 0x8000000000000000ull,
-		0x00ff000000001000ull, 0x7fffffffffffffffull,
+	    0x0000800000000000ull, 0xffff7fffffffffffull, 0x8000000000000000ull,
+	    0x00ff000000001000ull, 0x7fffffffffffffffull,
 	};
 	struct fake f;
 	struct walk_result r;
@@ -655,8 +654,8 @@ static void test_pae_reserved(void **state)
 	check_rsvd(TPAE, 2, 2, 1ull << 13, 0);
 	check_rsvd(TPAE, 2, 2, 1ull << 40, 40);
 	check_rsvd(TPAE, 1, 1, 1ull << 40, 40);
-	check_not_rsvd(TPAE, 1, 3, 1ull << 9, 0, 0x10);	    /* AVL */
-	check_not_rsvd(TPAE, 1, 2, 1ull << 8, 0, 0x10);	    /* ignored */
+	check_not_rsvd(TPAE, 1, 3, 1ull << 9, 0, 0x10); /* AVL */
+	check_not_rsvd(TPAE, 1, 2, 1ull << 8, 0, 0x10); /* ignored */
 	check_not_rsvd(TPAE, 1, 1, 1ull << 35, 36, (1ull << 35) | 0x10);
 }
 
@@ -695,33 +694,38 @@ static void test_legacy32(void **state)
 {
 	struct fake f;
 	size_t i;
-	uint64_t pt;
 
 	(void)state;
 	fake_init(&f, T32);
 	map(&f, 0x00401000, 0x2000, 1, P | RW | US);
-	map(&f, 0xffc00000, 0x400000, 2, P | RW | US);
-	map(&f, 0xfffff000, 0x3000, 1, P | RW | US); /* splits nothing: a different PDE? no, same */
-	for (i = 0; i < sizeof(accesses) / sizeof(accesses[0]); i++)
+	map(&f, 0xffc00000, 0xc00000, 2, P | RW | US);
+	for (i = 0; i < sizeof(accesses) / sizeof(accesses[0]); i++) {
 		expect_ok(&f, 0x00401fff, accesses[i], 0x2fff);
-	/* The last map() replaced the 4 MiB PDE with a table. */
-	expect_ok(&f, 0xfffff010, RD, 0x3010);
-	expect_pf(&f, 0xffc00000, RD, 0);
-	/* A 4 MiB page with CR4.PSE, and the same PDE pointing at a table without it. */
-	map(&f, 0x80000000, 0x400000, 2, P | RW | US);
-	expect_ok(&f, 0x80123456, RD, 0x523456);
+		expect_ok(&f, 0xffd23456, accesses[i], 0xd23456);
+	}
+	expect_pf(&f, 0x00402000, RD, 0); /* PTE not present */
+	expect_pf(&f, 0x00800000, RD, 0); /* PDE not present */
+
+	/*
+	 * PDE.PS counts only with CR4.PSE (APM 5.2.2). With it, this PDE maps
+	 * a 4 MiB page whose bits 20:13 (here 14:13) are PA bits 39:32;
+	 * without it, the same PDE points at a page table at 0x6000.
+	 */
+	map(&f, 0x80000000, 0x6000, 2, P | RW | US);
+	expect_ok(&f, 0x80123456, RD, 0x300123456ull);
 	f.pg.cr4 &= ~CR4_PSE;
-	pt = 0x400000;
-	memset(f.ram.base + pt, 0, 4096);
-	set_entry(&f, pt + 4 * 0x123, 0x7000 | P);
+	set_entry(&f, 0x6000 + 4 * 0x123, 0x7000 | P);
 	expect_ok(&f, 0x80123456, RD, 0x7456);
 	expect_pf(&f, 0x80124456, RD, 0);
 	f.pg.cr4 |= CR4_PSE;
-	/* The linear address has 32 bits; there is no NX and no I/D bit. */
+
+	/* The linear address has 32 bits. */
 	expect_ok(&f, 0xabc00401010ull, RD, 0x2010);
-	map(&f, 0x00402000, 0x3000, 1, P | RW | US | (1ull << 31));
-	expect_ok(&f, 0x00402000, FE, 0x80003000ull);
-	expect_pf(&f, 0x00403000, FE, 0);
+	/* There is no NX, and no I/D bit even with EFER.NXE=1. */
+	f.pg.efer = EFER_NXE;
+	map(&f, 0x00403000, 0x80003000, 1, P | RW | US);
+	expect_ok(&f, 0x00403000, FE, 0x80003000);
+	expect_pf(&f, 0x00404000, FE, 0);
 	fake_fini(&f);
 }
 
@@ -812,7 +816,7 @@ static void test_legacy32_tables_outside_ram(void **state)
 static void test_read_across_pages(void **state)
 {
 	struct fake f;
-	uint8_t buf[64];
+	uint8_t buf[32];
 	struct walk_result r;
 	unsigned int i;
 
@@ -821,9 +825,8 @@ static void test_read_across_pages(void **state)
 	/* Two neighbouring virtual pages on frames in the opposite order. */
 	map(&f, 0x7000, 0x20000, 1, P | RW | US);
 	map(&f, 0x8000, 0x10000, 1, P | RW | US);
-	for (i = 0; i < 32; i++) {
-		f.ram.base[0x20ff0 - 16 + i + 0] = 0;
-		f.ram.base[0x20ff0 + (i < 16 ? i : 0)] = (uint8_t)(i < 16 ? 0xa0 + i : 0);
+	for (i = 0; i < 16; i++) {
+		f.ram.base[0x20ff0 + i] = (uint8_t)(0xa0 + i);
 		f.ram.base[0x10000 + i] = (uint8_t)(0xb0 + i);
 	}
 	r = guest_read_virt(&f.ram, &f.pg, 0x7ff0, buf, 32, RD);

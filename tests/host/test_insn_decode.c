@@ -52,21 +52,21 @@ struct mem_exp {
 	int seg;
 };
 
-#define MEM(b, i, s, d, sg) (&(const struct mem_exp){ (b), (i), (s), (uint64_t)(d), false, (sg) })
-#define RIPREL(d, sg)	    (&(const struct mem_exp){ NONE, NONE, 1, (uint64_t)(d), true, (sg) })
+#define MEM(b, i, s, d, sg) (&(const struct mem_exp){(b), (i), (s), (uint64_t)(d), false, (sg)})
+#define RIPREL(d, sg)	    (&(const struct mem_exp){NONE, NONE, 1, (uint64_t)(d), true, (sg)})
 
 struct dcase {
 	enum cpu_mode mode;
 	const char *hex; /* the instruction's bytes */
 	enum insn_kind kind;
-	unsigned int op;   /* expected op_size; 0: not checked */
-	unsigned int asz;  /* expected addr_size; 0: the mode's default */
-	unsigned int reg;  /* expected reg */
-	bool high8;	   /* expected reg_high8 */
-	unsigned int dst;  /* expected dst_size */
-	uint64_t imm;	   /* expected imm */
-	int rm;		   /* expected rm of register forms */
-	const char *opc;   /* expected opcode bytes; NULL: not checked */
+	unsigned int op;  /* expected op_size; 0: not checked */
+	unsigned int asz; /* expected addr_size; 0: the mode's default */
+	unsigned int reg; /* expected reg */
+	bool high8;	  /* expected reg_high8 */
+	unsigned int dst; /* expected dst_size */
+	uint64_t imm;	  /* expected imm */
+	int rm;		  /* expected rm of register forms */
+	const char *opc;  /* expected opcode bytes; NULL: not checked */
 	bool rep, repne, lock;
 	const struct mem_exp *mem; /* NULL: no memory operand */
 };
@@ -106,7 +106,7 @@ static int decode_exact(const uint8_t *bytes, unsigned int avail, enum cpu_mode 
 	return ret;
 }
 
-static const unsigned int mode_asz[] = { [R16] = 2, [P16] = 2, [P32] = 4, [L] = 8 };
+static const unsigned int mode_asz[] = {[R16] = 2, [P16] = 2, [P32] = 4, [L] = 8};
 
 /* clang-format off */
 static const struct dcase cases[] = {
@@ -473,8 +473,8 @@ static void test_rejects(void **state)
 /* Every register form of each MOV opcode is refused; every memory form is taken. */
 static void test_modrm_space(void **state)
 {
-	static const enum cpu_mode modes[] = { R16, P32, L };
-	static const uint8_t ops[] = { 0x88, 0x89, 0x8a, 0x8b };
+	static const enum cpu_mode modes[] = {R16, P32, L};
+	static const uint8_t ops[] = {0x88, 0x89, 0x8a, 0x8b};
 	size_t m, o;
 	unsigned int modrm;
 
@@ -483,7 +483,7 @@ static void test_modrm_space(void **state)
 		for (o = 0; o < sizeof(ops); o++) {
 			for (modrm = 0; modrm < 256; modrm++) {
 				/* Enough zero bytes for any SIB and displacement. */
-				uint8_t bytes[8] = { ops[o], (uint8_t)modrm };
+				uint8_t bytes[8] = {ops[o], (uint8_t)modrm};
 				struct insn in;
 				int ret = decode_exact(bytes, sizeof(bytes), modes[m], &in);
 
@@ -508,8 +508,8 @@ static void test_modrm_space(void **state)
  */
 static void test_prefix_orders(void **state)
 {
-	uint8_t pre[6] = { 0x66, 0x67, 0xf3, 0xf0, 0x64, 0x48 };
-	unsigned int perm[6] = { 0, 1, 2, 3, 4, 5 };
+	uint8_t pre[6] = {0x66, 0x67, 0xf3, 0xf0, 0x64, 0x48};
+	unsigned int perm[6] = {0, 1, 2, 3, 4, 5};
 	unsigned int count = 0;
 
 	(void)state;
@@ -556,8 +556,8 @@ static void test_prefix_orders(void **state)
 /* Each segment prefix in each mode; the last one wins outside 64-bit mode. */
 static void test_segment_overrides(void **state)
 {
-	static const uint8_t seg_prefix[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
-	static const enum cpu_mode modes[] = { R16, P16, P32, L };
+	static const uint8_t seg_prefix[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+	static const enum cpu_mode modes[] = {R16, P16, P32, L};
 	size_t m;
 	int s, t;
 
@@ -565,7 +565,7 @@ static void test_segment_overrides(void **state)
 	for (m = 0; m < 4; m++) {
 		for (s = 0; s < 6; s++) {
 			for (t = 0; t < 6; t++) {
-				uint8_t bytes[4] = { seg_prefix[s], seg_prefix[t], 0x89, 0x07 };
+				uint8_t bytes[4] = {seg_prefix[s], seg_prefix[t], 0x89, 0x07};
 				struct insn in;
 				int want;
 
@@ -588,8 +588,8 @@ static void test_segment_overrides(void **state)
 /* Fields that tell nothing is there. */
 static void test_defaults(void **state)
 {
-	static const uint8_t cpuid[] = { 0x0f, 0xa2 };
-	static const uint8_t moffs[] = { 0xa1, 0x00, 0x03, 0xe0, 0xfe };
+	static const uint8_t cpuid[] = {0x0f, 0xa2};
+	static const uint8_t moffs[] = {0xa1, 0x00, 0x03, 0xe0, 0xfe};
 	struct insn in;
 
 	(void)state;

@@ -18,8 +18,8 @@
 #include "kernel/panic.h"
 #include "tests/lib/guest.h"
 
-#define CPUID1_ECX_HYPERVISOR	(1u << 31)
-#define CPUID_HV_LEAF		0x40000000u
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_HV_LEAF	      0x40000000u
 
 void kmain(uint32_t magic, uint32_t info_pa);
 
@@ -146,8 +146,8 @@ void kmain(uint32_t magic, uint32_t info_pa)
 
 	guest_boot_magic = magic;
 	guest_boot_info_pa = info_pa;
-	guest_boot_error = multiboot_parse(magic, info_pa,
-					   &(struct phys_window){identity_map, 0}, &guest_boot);
+	guest_boot_error =
+	    multiboot_parse(magic, info_pa, &(struct phys_window){identity_map, 0}, &guest_boot);
 
 	guest_main(&guest_tap);
 	platform_exit(tap_finish(&guest_tap) ? EXIT_FAIL : EXIT_PASS);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* Generous for TCG: a host TSC tick rate of 1-5 GHz makes this 0.4-2 s. */
-#define IRQ_WAIT_TSC	2000000000ull
+#define IRQ_WAIT_TSC 2000000000ull
 
 /* Routes vector to the counting handler, count reset to 0; eoi: write APIC EOI after counting. */
 void irq_count_install(unsigned int vector, bool eoi);

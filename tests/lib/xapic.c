@@ -2,7 +2,7 @@
 #include "tests/lib/guest.h"
 #include "tests/lib/xapic.h"
 
-#define ICR_IDLE_TSC_BUDGET	100000000ull
+#define ICR_IDLE_TSC_BUDGET 100000000ull
 
 /* boot/entry.S: four page directories of 2 MiB pages map the first 4 GiB. */
 extern uint64_t boot_pd[4 * 512];

@@ -10,47 +10,47 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define XAPIC_BASE		0xFEE00000u
+#define XAPIC_BASE 0xFEE00000u
 
-#define APIC_BASE_BSP		(1u << 8)
-#define APIC_BASE_X2APIC	(1u << 10)
-#define APIC_BASE_ENABLE	(1u << 11)
+#define APIC_BASE_BSP	 (1u << 8)
+#define APIC_BASE_X2APIC (1u << 10)
+#define APIC_BASE_ENABLE (1u << 11)
 
-#define APIC_ID			0x020
-#define APIC_VERSION		0x030
-#define APIC_TPR		0x080
-#define APIC_PPR		0x0A0
-#define APIC_EOI		0x0B0
-#define APIC_SVR		0x0F0
-#define APIC_ISR		0x100
-#define APIC_TMR		0x180
-#define APIC_IRR		0x200
-#define APIC_ESR		0x280
-#define APIC_ICR_LO		0x300
-#define APIC_ICR_HI		0x310
-#define APIC_LVT_TIMER		0x320
-#define APIC_LVT_LINT0		0x350
-#define APIC_LVT_LINT1		0x360
-#define APIC_LVT_ERROR		0x370
-#define APIC_TIMER_INITIAL	0x380
-#define APIC_TIMER_CURRENT	0x390
-#define APIC_TIMER_DIVIDE	0x3E0
+#define APIC_ID		   0x020
+#define APIC_VERSION	   0x030
+#define APIC_TPR	   0x080
+#define APIC_PPR	   0x0A0
+#define APIC_EOI	   0x0B0
+#define APIC_SVR	   0x0F0
+#define APIC_ISR	   0x100
+#define APIC_TMR	   0x180
+#define APIC_IRR	   0x200
+#define APIC_ESR	   0x280
+#define APIC_ICR_LO	   0x300
+#define APIC_ICR_HI	   0x310
+#define APIC_LVT_TIMER	   0x320
+#define APIC_LVT_LINT0	   0x350
+#define APIC_LVT_LINT1	   0x360
+#define APIC_LVT_ERROR	   0x370
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE  0x3E0
 
-#define APIC_SVR_ENABLE		(1u << 8)
+#define APIC_SVR_ENABLE (1u << 8)
 
-#define APIC_LVT_MASKED		(1u << 16)
-#define APIC_LVT_PERIODIC	(1u << 17)
+#define APIC_LVT_MASKED	  (1u << 16)
+#define APIC_LVT_PERIODIC (1u << 17)
 
 /* Divide configuration: bits 3, 1, 0 (bit 2 is zero). */
-#define APIC_DIVIDE_1		0xB
-#define APIC_DIVIDE_16		0x3
+#define APIC_DIVIDE_1  0xB
+#define APIC_DIVIDE_16 0x3
 
-#define APIC_ICR_FIXED		(0u << 8)
-#define APIC_ICR_NMI		(4u << 8)
-#define APIC_ICR_BUSY		(1u << 12)	/* delivery status, read-only */
-#define APIC_ICR_ASSERT		(1u << 14)
-#define APIC_ICR_SELF		(1u << 18)	/* destination shorthand 01b */
-#define APIC_ICR_DEST_SHIFT	24		/* in ICR_HI, physical mode */
+#define APIC_ICR_FIXED	    (0u << 8)
+#define APIC_ICR_NMI	    (4u << 8)
+#define APIC_ICR_BUSY	    (1u << 12) /* delivery status, read-only */
+#define APIC_ICR_ASSERT	    (1u << 14)
+#define APIC_ICR_SELF	    (1u << 18) /* destination shorthand 01b */
+#define APIC_ICR_DEST_SHIFT 24	       /* in ICR_HI, physical mode */
 
 static inline uint32_t xapic_read(uint32_t reg)
 {

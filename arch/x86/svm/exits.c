@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/svm/exits.h"
+#include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
 #include "kernel/console.h"
 #include "kernel/guest.h"
@@ -34,7 +35,7 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 	uint32_t leaf = (uint32_t)r[GPR_RAX], subleaf = (uint32_t)r[GPR_RCX];
 	struct guest_cpuid_policy policy = {.guest_cr4 = v->vmcb->save.cr4};
 	struct cpuid_regs out = guest_cpuid(&policy, leaf, subleaf, cpuid(leaf, subleaf),
-					    cpuid(0, 0).eax, cpuid(0x80000000u, 0).eax);
+					    svm_host.max_basic_leaf, svm_host.max_ext_leaf);
 
 	r[GPR_RAX] = out.eax;
 	r[GPR_RBX] = out.ebx;

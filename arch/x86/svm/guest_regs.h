@@ -21,8 +21,8 @@ struct guest_regs {
 
 /*
  * Runs the guest whose VMCB is at vmcb_pa until its next #VMEXIT. host_pa is
- * a VMCB-sized page for the host state VMRUN does not switch (FS, GS, TR,
- * LDTR, KERNEL_GS_BASE, STAR family, SYSENTER): VMSAVE/VMLOAD move it.
+ * the page where the host state VMRUN does not switch (FS, GS, TR, LDTR,
+ * KERNEL_GS_BASE, STAR family, SYSENTER) was VMSAVEd; it is VMLOADed back.
  */
 void svm_world_switch(struct guest_regs *regs, uint64_t vmcb_pa, uint64_t host_pa);
 

@@ -75,5 +75,13 @@ const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm)
 	h->host_cr0 = read_cr0();
 	h->host_cr4 = read_cr4();
 	h->host_efer = rdmsr(MSR_EFER);
+	h->max_basic_leaf = cpuid(0, 0).eax;
+	h->max_ext_leaf = cpuid(0x80000000u, 0).eax;
+	h->phys_addr_bits = h->max_ext_leaf >= 0x80000008u ? cpuid(0x80000008u, 0).eax & 0xFF : 36;
+	/*
+	 * The host's FS, GS, TR, LDTR and syscall MSRs never change after boot:
+	 * save them once; the world switch only VMLOADs them back.
+	 */
+	asm volatile("vmsave" ::"a"(h->host_state_pa) : "memory");
 	return 0;
 }

@@ -14,6 +14,9 @@ struct svm_host {
 	uint64_t iopm_pa;	/* all ones: every port intercepted */
 	uint64_t msrpm_pa;	/* all ones: every MSR intercepted */
 	uint64_t host_cr0, host_cr4, host_efer;
+	/* Host CPUID values every exit would otherwise ask for again. */
+	uint32_t max_basic_leaf, max_ext_leaf;
+	unsigned int phys_addr_bits;
 };
 
 extern struct svm_host svm_host;

@@ -147,8 +147,7 @@ struct guest_paging vcpu_paging(const struct vcpu *v)
 	const struct vmcb_save *s = &v->vmcb->save;
 
 	/* The guest sees the host's physical-address width (CPUID 8000_0008 EAX[7:0]). */
-	return (struct guest_paging){s->cr0, s->cr3, s->cr4, s->efer,
-				     cpuid(0x80000008u, 0).eax & 0xFF};
+	return (struct guest_paging){s->cr0, s->cr3, s->cr4, s->efer, svm_host.phys_addr_bits};
 }
 
 unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn)
@@ -243,7 +242,7 @@ static void arm_host_timer(struct vcpu *v, uint64_t now)
 
 	if (timer < until)
 		until = timer;
-	lapic_timer_arm(until > now ? until - now : 1);
+	lapic_timer_arm_at(until, now);
 }
 
 /*
@@ -283,7 +282,6 @@ void vcpu_run(struct vcpu *v)
 
 		svm_world_switch(&v->regs, v->vmcb_pa, svm_host.host_state_pa);
 
-		lapic_timer_stop();
 		restore_host_mode();
 		v->regs.gpr[GPR_RAX] = vmcb->save.rax;
 		v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
@@ -296,6 +294,7 @@ void vcpu_run(struct vcpu *v)
 		if (vcpu_handle_exit(v) == VCPU_STOP)
 			break;
 	}
+	lapic_timer_stop();
 }
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)

@@ -13,8 +13,8 @@
  *          (APM 15.21.1). GIF=0 still blocks it here, and the STI shadow
  *          is spent on the instructions below, not leaked into the guest
  *          through VMRUN (Xen's entry.S does the same).
- *  VMSAVE  host FS/GS/TR/LDTR/KERNEL_GS_BASE/STAR.../SYSENTER_* to host_pa.
- *  VMLOAD  the guest's copies of the same, from its VMCB.
+ *  VMLOAD  the guest's FS/GS/TR/LDTR/KERNEL_GS_BASE/STAR.../SYSENTER_*
+ *          from its VMCB (svm_enable VMSAVEd the host's once to host_pa).
  *  VMRUN   saves host state to VM_HSAVE_PA, loads the guest, sets GIF=1.
  *  #VMEXIT saves the guest to its VMCB, reloads the host with RAX, RSP and
  *          RIP as they were at VMRUN, GIF=0.
@@ -39,8 +39,6 @@ svm_world_switch:
 
 	clgi
 	sti
-	movq %rdx, %rax
-	vmsave
 	movq %rsi, %rax
 	vmload
 

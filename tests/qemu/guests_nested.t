@@ -1,0 +1,52 @@
+# The well-behaved test guests under nestvisor, and the differential run:
+# each must give the same TAP results bare on QEMU (QEMU is the hardware)
+# as under nestvisor, except tests marked "# SKIP bare metal".
+use strict;
+use warnings;
+use Test::More;
+use Nestvisor;
+
+my $build = build_dir();
+
+# What a TAP result says, without measured values that may differ between runs.
+sub results {
+	my ($r, $prefix) = @_;
+	my %res;
+	for (@{ $r->{log} }) {
+		next unless s/^\Q$prefix\E//;
+		next unless /^(not )?ok (\d+) - (.*)$/;
+		my ($fail, $n, $name) = ($1, $2, $3);
+		my $skip = $name =~ s/\s*#\s*SKIP.*$//i;
+		$name =~ s/\([^)]*\)//g;
+		$name =~ s/0x[0-9a-f]+|\d+//gi;
+		$name =~ s/\s+/ /g;
+		$res{$n} = { ok => !$fail, skip => $skip, name => $name };
+	}
+	return \%res;
+}
+
+for my $g (qw(l1_basic l1_lapic)) {
+	my $nested = qemu_run(kernel => "$build/nestvisor.elf", initrd => "$build/guests/$g.elf name=$g",
+		timeout => 180);
+	expect_status($nested, EXIT_PASS, "$g under nestvisor");
+	expect_clean_tap($nested, "$g under nestvisor");
+	expect_line($nested, qr/^ok \d+ - $g: exit: status 0; TAP (\d+)\/\1 ok/,
+		"$g: nestvisor reports status 0 and clean TAP");
+
+	my $bare = qemu_run(kernel => "$build/guests/$g.elf", timeout => 120);
+	expect_status($bare, EXIT_PASS, "$g bare");
+	my ($n, $m) = (results($nested, "[$g] "), results($bare, ''));
+	is_deeply([sort { $a <=> $b } keys %$n], [sort { $a <=> $b } keys %$m],
+		"$g: same numbered tests bare and nested");
+	my @diff;
+	for my $k (sort { $a <=> $b } keys %$n) {
+		my ($x, $y) = ($n->{$k}, $m->{$k} // {});
+		push @diff, "$k: nested '$x->{name}' ok=$x->{ok}, bare '" . ($y->{name} // '') . "' ok="
+			. ($y->{ok} // 0)
+			unless $x->{ok} && $y->{ok} && ($x->{name} eq $y->{name} || $y->{skip});
+		push @diff, "$k: skipped under nestvisor" if $x->{skip};
+	}
+	ok(!@diff, "$g: every test passes both ways with the same name") or diag($_) for @diff;
+}
+
+done_testing();
