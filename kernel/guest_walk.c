@@ -144,8 +144,37 @@ static struct walk_result page_fault(uint64_t va, uint32_t error)
 	return (struct walk_result){.status = WALK_PAGE_FAULT, .pf_error = error, .fault_va = va};
 }
 
+static struct walk_result walk(const struct guest_ram *ram, const struct guest_paging *pg,
+			       uint64_t va, unsigned int access, struct walk_trace *trace);
+
 struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_paging *pg,
 			      uint64_t va, unsigned int access)
+{
+	return walk(ram, pg, va, access, 0);
+}
+
+bool walk_trace_valid(const struct guest_ram *ram, const struct walk_trace *trace)
+{
+	for (unsigned int i = 0; i < trace->nr; i++) {
+		uint64_t entry;
+
+		if (!read_entry(ram, trace->gpa[i], trace->esize, &entry) ||
+		    entry != trace->entry[i])
+			return false;
+	}
+	return true;
+}
+
+struct walk_result guest_walk_traced(const struct guest_ram *ram, const struct guest_paging *pg,
+				     uint64_t va, unsigned int access, struct walk_trace *trace)
+{
+	if (trace)
+		*trace = (struct walk_trace){.nr = 0};
+	return walk(ram, pg, va, access, trace);
+}
+
+static struct walk_result walk(const struct guest_ram *ram, const struct guest_paging *pg,
+			       uint64_t va, unsigned int access, struct walk_trace *trace)
 {
 	unsigned int maxphy = phys_bits(pg);
 	bool user = access & WALK_USER;
@@ -195,6 +224,8 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 		index_bits = 10;
 	}
 
+	if (trace)
+		trace->esize = esize;
 	/* The error code always says what the access was (APM 8.4.2). */
 	error = (write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0);
 	if (fetch && ((nxe && mode != PAGING_32) || smep))
@@ -209,6 +240,10 @@ struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_pa
 		if (!read_entry(ram, entry_gpa, esize, &entry))
 			return (struct walk_result){
 			    .status = WALK_NOT_RAM, .bad_gpa = entry_gpa, .fault_va = va};
+		if (trace) {
+			trace->gpa[trace->nr] = entry_gpa;
+			trace->entry[trace->nr++] = entry;
+		}
 		if (!(entry & PTE_P))
 			return page_fault(va, error);
 

@@ -10,6 +10,7 @@
 #ifndef KERNEL_GUEST_WALK_H
 #define KERNEL_GUEST_WALK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Guest-physical [0, size) is at host pointer base; anything else is not RAM. */
@@ -80,6 +81,25 @@ struct walk_result {
  */
 struct walk_result guest_walk(const struct guest_ram *ram, const struct guest_paging *pg,
 			      uint64_t va, unsigned int access);
+
+/*
+ * The page-table entries one walk read, in order. While every one of them
+ * still holds the same value (and CR0/CR3/CR4/EFER and the access are the
+ * same), the walk would give the same result: that lets a caller cache a
+ * translation soundly even though the guest edits its tables without exits.
+ */
+#define WALK_MAX_LEVELS 5
+struct walk_trace {
+	unsigned int nr, esize;
+	uint64_t gpa[WALK_MAX_LEVELS];
+	uint64_t entry[WALK_MAX_LEVELS];
+};
+
+/* guest_walk() that also records the entries it read (trace may be NULL). */
+struct walk_result guest_walk_traced(const struct guest_ram *ram, const struct guest_paging *pg,
+				     uint64_t va, unsigned int access, struct walk_trace *trace);
+/* Whether every entry in trace still holds the value the walk saw. */
+bool walk_trace_valid(const struct guest_ram *ram, const struct walk_trace *trace);
 
 /*
  * Copies len bytes at guest-virtual va (the range may cross pages) into buf.

@@ -24,18 +24,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ARRAY_SIZE(a)	      (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)	      (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
-#define LOADER_PAGE_SIZE      0x1000u
-#define LOADER_LOW_END_KIB    (LOADER_LOW_END / 1024)
+#define ARRAY_SIZE(a)	   (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	   (((x) + (a)-1) & ~((uint64_t)(a)-1))
+#define LOADER_PAGE_SIZE   0x1000u
+#define LOADER_LOW_END_KIB (LOADER_LOW_END / 1024)
 
 /* Multiboot 0.6.96 section 3.1.1: within the first 8192 bytes, 32-bit aligned. */
-#define MB1_SEARCH_END	      8192u
-#define MB1_HEADER_ALIGN      4u
+#define MB1_SEARCH_END	 8192u
+#define MB1_HEADER_ALIGN 4u
 /* Section 3.1.2: bits 0-15 are requirements the loader must meet or refuse the image. */
-#define MB1_FLAG_VIDEO_MODE   (1u << 2)
-#define MB1_FLAGS_REQUIRED    0x0000FFFFu
-#define MB1_FLAGS_WE_MEET     ((uint32_t)(MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO))
+#define MB1_FLAG_VIDEO_MODE (1u << 2)
+#define MB1_FLAGS_REQUIRED  0x0000FFFFu
+#define MB1_FLAGS_WE_MEET   ((uint32_t)(MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO))
 
 /* Multiboot 0.6.96 section 3.1.1, "The layout of the Multiboot header". */
 struct mb1_header {
@@ -58,7 +58,7 @@ _Static_assert(offsetof(struct mb1_header, entry_addr) == 28, "mb1 header entry_
 _Static_assert(sizeof(struct mb1_header) == 32, "mb1 header size");
 
 /* Multiboot2 1.0 section 3.1.1: within the first 32768 bytes, 64-bit aligned. */
-#define MB2_SEARCH_END 32768u
+#define MB2_SEARCH_END	 32768u
 #define MB2_HEADER_ALIGN 8u
 #define MB2_TAG_ALIGN	 8u
 
@@ -328,7 +328,7 @@ static const char *parse_mb1(const unsigned char *image, uint64_t size, uint64_t
 	if (!(hdr.flags & MB1_FLAG_AOUT_KLUDGE))
 		return NULL;
 	if (sizeof(hdr) > end - off)
-		return "multiboot1 header: a.out kludge fields reach past the file or its first 8 KiB";
+		return "multiboot1 header: a.out kludge fields past the file or its first 8 KiB";
 	memcpy(&hdr, image + off, sizeof(hdr));
 	h->has_addr = true;
 	h->header_addr = hdr.header_addr;
@@ -357,9 +357,9 @@ static const struct mb2_tag_kind mb2_tag_kinds[] = {
     [MB2_HEADER_TAG_ADDRESS] = MB2_TAG_KIND(24, "address", NULL),
     [MB2_HEADER_TAG_ENTRY] = MB2_TAG_KIND(12, "entry address", NULL),
     [MB2_HEADER_TAG_CONSOLE] = MB2_TAG_KIND(12, "console flags", NULL),
-    [MB2_HEADER_TAG_FRAMEBUFFER] =
-	MB2_TAG_KIND(20, "framebuffer",
-		     "multiboot2 header has a required framebuffer tag (guests have no framebuffer)"),
+    [MB2_HEADER_TAG_FRAMEBUFFER] = MB2_TAG_KIND(
+	20, "framebuffer",
+	"multiboot2 header has a required framebuffer tag (guests have no framebuffer)"),
     /* Nothing to align: nestvisor passes no modules. */
     [MB2_HEADER_TAG_MODULE_ALIGN] = MB2_TAG_KIND(8, "module alignment", NULL),
     /* The three EFI tags only matter when booted from EFI, which guests never are. */
@@ -523,7 +523,7 @@ static const char *find_header(const unsigned char *image, uint64_t size, struct
 		return "multiboot2 header checksum is wrong (and there is no multiboot1 header)";
 	if (bad_mb1)
 		return "multiboot1 header checksum is wrong";
-	return "no multiboot header (multiboot2 in the first 32 KiB, multiboot1 in the first 8 KiB)";
+	return "no multiboot header (mb2 in the first 32 KiB, mb1 in the first 8 KiB)";
 }
 
 /* -------------------------------------------------------------------------------------------
@@ -535,8 +535,10 @@ struct range_errors {
 	const char *in_hole;
 };
 
-/* [pa, pa + len) must lie in guest RAM and miss the VGA/ROM hole, which the memory map marks
- * reserved (a real loader cannot load there either). */
+/*
+ * [pa, pa + len) must lie in guest RAM and miss the VGA/ROM hole, which the memory map marks
+ * reserved (a real loader cannot load there either).
+ */
 static const char *check_ram_range(uint64_t pa, uint64_t len, uint64_t ram_size,
 				   const struct range_errors *errors)
 {
@@ -587,10 +589,12 @@ static const char *plan_aout(const struct mb_header *h, uint64_t size, uint64_t 
 	if (!h->has_entry)
 		return "multiboot2 header has an address tag but no entry address tag";
 	if (h->protocol == 2 && h->load_addr == MB2_LOAD_FROM_FILE_START) {
-		/* Mb2 section 3.1.5: -1 loads the file from its first byte, so that the header
-		 * lands at header_addr. */
+		/*
+		 * Mb2 section 3.1.5: -1 loads the file from its first byte, so that the
+		 * header lands at header_addr.
+		 */
 		if (h->header_addr < h->offset)
-			return "multiboot2 address tag: header_addr is below the header's file offset";
+			return "multiboot2 address tag: header_addr below the header's file offset";
 		load_addr = h->header_addr - h->offset;
 	}
 	/* The header's file offset and header_addr tie file offsets to addresses. */
@@ -649,8 +653,7 @@ struct elf_phdr {
 	uint64_t memsz;
 };
 
-static const char *read_elf_header(const unsigned char *image, uint64_t size,
-				   struct elf_header *eh)
+static const char *read_elf_header(const unsigned char *image, uint64_t size, struct elf_header *eh)
 {
 	struct elf32_ehdr e32;
 	struct elf64_ehdr e64;
@@ -700,8 +703,8 @@ static const char *read_elf_header(const unsigned char *image, uint64_t size,
 	return NULL;
 }
 
-static void read_elf_phdr(const unsigned char *image, const struct elf_header *eh,
-			  unsigned int i, struct elf_phdr *ph)
+static void read_elf_phdr(const unsigned char *image, const struct elf_header *eh, unsigned int i,
+			  struct elf_phdr *ph)
 {
 	const unsigned char *p = image + eh->phoff + (uint64_t)i * eh->phentsize;
 	struct elf32_phdr p32;
@@ -1061,16 +1064,17 @@ const char *loader_load(const void *image, uint64_t image_size, void *ram, uint6
 			hi = (uint64_t)s->paddr + s->memsz;
 	}
 
+	/* A dry run gives the size of the info block. */
+	write_info(&w, h.protocol, ram_size, cmdline, cmdline_len);
+	info_size = w.off;
 	/*
 	 * Below the VGA/ROM hole if there is a gap there, else after the image: never between
 	 * segments above 1 MiB, where a kernel that frees everything past its end might not
 	 * expect it.
 	 */
-	write_info(&w, h.protocol, ram_size, cmdline, cmdline_len);
-	info_size = w.off;
 	if (!find_gap(&plan, LOADER_INFO_MIN_PA, LOADER_LOW_END, info_size, &info_pa)) {
-		info_pa = ALIGN_UP(hi > LOADER_HIGH_START ? hi : LOADER_HIGH_START,
-				   LOADER_PAGE_SIZE);
+		info_pa =
+		    ALIGN_UP(hi > LOADER_HIGH_START ? hi : LOADER_HIGH_START, LOADER_PAGE_SIZE);
 		if (info_pa > ram_size || info_size > ram_size - info_pa)
 			return "no room in guest RAM for the boot information block";
 	}

@@ -15,13 +15,13 @@
 #include <stdint.h>
 
 /* Limits on what the loader accepts. */
-#define LOADER_RAM_MIN	    (2ull << 20) /* 2 MiB */
-#define LOADER_RAM_MAX	    (4ull << 30) /* 4 GiB: the guest starts in 32-bit mode */
-#define LOADER_IMAGE_MAX    0xFFFFFFFFull
-#define LOADER_CMDLINE_MAX  4096 /* bytes, including the NUL */
-#define LOADER_MAX_PHDRS    64
-#define LOADER_NAME	    "nestvisor" /* the boot loader name the guest sees */
-#define LOADER_INFO_MIN_PA  0x1000u	/* the info block never goes below this */
+#define LOADER_RAM_MIN	   (2ull << 20) /* 2 MiB */
+#define LOADER_RAM_MAX	   (4ull << 30) /* 4 GiB: the guest starts in 32-bit mode */
+#define LOADER_IMAGE_MAX   0xFFFFFFFFull
+#define LOADER_CMDLINE_MAX 4096 /* bytes, including the NUL */
+#define LOADER_MAX_PHDRS   64
+#define LOADER_NAME	   "nestvisor" /* the boot loader name the guest sees */
+#define LOADER_INFO_MIN_PA 0x1000u     /* the info block never goes below this */
 
 /*
  * The guest-physical memory map handed to every guest: usable low memory, the legacy
@@ -33,10 +33,10 @@
 
 /* The multiboot machine state to enter the guest in (Multiboot 0.6.96 3.2, Multiboot2 3.3). */
 struct guest_boot {
-	uint32_t entry;	       /* EIP */
-	uint32_t magic;	       /* EAX: MULTIBOOT1_BOOT_MAGIC or MULTIBOOT2_BOOT_MAGIC */
-	uint32_t info;	       /* EBX: guest-physical address of the info block */
-	unsigned int protocol; /* 1 or 2 */
+	uint32_t entry;		     /* EIP */
+	uint32_t magic;		     /* EAX: MULTIBOOT1_BOOT_MAGIC or MULTIBOOT2_BOOT_MAGIC */
+	uint32_t info;		     /* EBX: guest-physical address of the info block */
+	unsigned int protocol;	     /* 1 or 2 */
 	uint64_t image_lo, image_hi; /* guest-physical extent of what was loaded, for diagnostics */
 };
 

@@ -186,11 +186,6 @@ void vlapic_update_timer(struct vlapic *l, uint64_t now)
 	l->timer_deadline = add_sat(now - late, period);
 }
 
-uint64_t vlapic_timer_deadline(const struct vlapic *l)
-{
-	return l->timer_armed ? l->timer_deadline : UINT64_MAX;
-}
-
 /*
  * ICR destination matching for the one APIC there is (SDM 11.6.2,
  * "Determining IPI Destination"). Shorthands: self and all-including-self

@@ -179,7 +179,10 @@ void vlapic_write(struct vlapic *l, uint32_t offset, uint32_t val, uint64_t now)
 void vlapic_update_timer(struct vlapic *l, uint64_t now);
 
 /* Absolute tick of the next expiry (masked or not), or UINT64_MAX when the timer is stopped. */
-uint64_t vlapic_timer_deadline(const struct vlapic *l);
+static inline uint64_t vlapic_timer_deadline(const struct vlapic *l)
+{
+	return l->timer_armed ? l->timer_deadline : UINT64_MAX;
+}
 
 /*
  * Highest IRR vector deliverable given PPR (TPR and ISR), or -1; none when

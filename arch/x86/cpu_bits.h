@@ -15,7 +15,7 @@
 #define CR0_AM		(1 << 18)
 #define CR0_NW		(1 << 29)
 #define CR0_CD		(1 << 30)
-#define CR0_PG		(1 << 31)
+#define CR0_PG		0x80000000 /* not (1 << 31): that int is negative */
 
 #define CR4_VME		(1 << 0)
 #define CR4_PVI		(1 << 1)

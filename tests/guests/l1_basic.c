@@ -122,9 +122,10 @@ static void test_boot(struct tap *tap)
 {
 	uint64_t usable = 0, lo = (uint64_t)__image_start, hi = (uint64_t)__image_end;
 	bool image_usable = false;
-	const char *cmdline = raw_cmdline();
+	/* Only walk the raw block once the bounds-checking parser has accepted it. */
+	const char *cmdline = guest_boot_error ? 0 : raw_cmdline();
 
-	/* Multiboot 0.6.96 3.2, Multiboot2 3.2: EAX holds the loader's magic. */
+	/* Multiboot 0.6.96 3.2, Multiboot2 3.3: EAX holds the loader's magic. */
 	tap_check(tap,
 		  guest_boot_magic == MULTIBOOT1_BOOT_MAGIC ||
 		      guest_boot_magic == MULTIBOOT2_BOOT_MAGIC,

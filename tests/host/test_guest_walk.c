@@ -957,10 +957,58 @@ static void test_walk_is_read_only(void **state)
 	free(before);
 }
 
+/* The trace of a walk names every entry it read, and tells when one changed. */
+static void test_walk_trace(void **state)
+{
+	struct fake f;
+	struct walk_trace t;
+	struct walk_result r;
+
+	(void)state;
+	fake_init(&f, T4);
+	map(&f, 0x401000, 0x123000, 1, P | RW | US);
+	memset(&t, 0xA5, sizeof(t)); /* garbage that must be overwritten */
+	r = guest_walk_traced(&f.ram, &f.pg, 0x401abc, FE, &t);
+	assert_int_equal(r.status, WALK_OK);
+	assert_int_equal(t.nr, 4);
+	assert_int_equal(t.esize, 8);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(t.gpa[i], f.path[4 - i]);
+		assert_int_equal(t.entry[i], get_entry(&f, f.path[4 - i]));
+	}
+	assert_true(walk_trace_valid(&f.ram, &t));
+	edit(&f, 1, 0, RW); /* any change, even one that keeps the page mapped */
+	assert_false(walk_trace_valid(&f.ram, &t));
+	edit(&f, 1, RW, 0);
+	assert_true(walk_trace_valid(&f.ram, &t));
+	edit(&f, 3, 0, P);
+	assert_false(walk_trace_valid(&f.ram, &t));
+
+	/* Paging off reads no entry: an empty trace, whatever was there before. */
+	memset(&t, 0xA5, sizeof(t));
+	f.pg.cr0 = CR0_PE;
+	r = guest_walk_traced(&f.ram, &f.pg, 0x2000, FE, &t);
+	assert_int_equal(r.status, WALK_OK);
+	assert_int_equal(t.nr, 0);
+	assert_true(walk_trace_valid(&f.ram, &t));
+
+	/* Legacy 32-bit paging traces 4-byte entries. */
+	fake_fini(&f);
+	fake_init(&f, T32);
+	map(&f, 0x401000, 0x123000, 1, P | RW | US);
+	r = guest_walk_traced(&f.ram, &f.pg, 0x401000, RD, &t);
+	assert_int_equal(r.status, WALK_OK);
+	assert_int_equal(t.nr, 2);
+	assert_int_equal(t.esize, 4);
+	assert_true(walk_trace_valid(&f.ram, &t));
+	fake_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_paging_off),
+	    cmocka_unit_test(test_walk_trace),
 	    cmocka_unit_test(test_long_4k_2m_1g),
 	    cmocka_unit_test(test_long_not_present),
 	    cmocka_unit_test(test_long_read_only),

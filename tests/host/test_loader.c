@@ -38,17 +38,17 @@
 #define ALIGN8(x)     (((x) + 7) & ~(uint64_t)7)
 
 /* System V gABI. */
-#define ET_REL	  1
-#define ET_EXEC	  2
-#define ET_DYN	  3
-#define EM_386	  3
-#define EM_X86_64 62
-#define PT_LOAD	  1
-#define PT_NOTE	  4
+#define ET_REL	     1
+#define ET_EXEC	     2
+#define ET_DYN	     3
+#define EM_386	     3
+#define EM_X86_64    62
+#define PT_LOAD	     1
+#define PT_NOTE	     4
 #define PT_GNU_STACK 0x6474e551u
-#define PF_X	  1u
-#define PF_W	  2u
-#define PF_R	  4u
+#define PF_X	     1u
+#define PF_W	     2u
+#define PF_R	     4u
 
 /* Multiboot 0.6.96 section 3.1. */
 #define MB1_MAGIC      0x1BADB002u
@@ -69,19 +69,19 @@
 #define MB1I_SIZE	      116 /* up to the framebuffer fields */
 
 /* Multiboot2 section 3.1. */
-#define MB2_MAGIC	 0xE85250D6u
-#define MB2_OPTIONAL	 1
-#define T_END		 0
-#define T_INFO_REQUEST	 1
-#define T_ADDRESS	 2
-#define T_ENTRY		 3
-#define T_CONSOLE	 4
-#define T_FRAMEBUFFER	 5
-#define T_MODULE_ALIGN	 6
-#define T_EFI_BS	 7
-#define T_EFI32_ENTRY	 8
-#define T_EFI64_ENTRY	 9
-#define T_RELOCATABLE	 10
+#define MB2_MAGIC      0xE85250D6u
+#define MB2_OPTIONAL   1
+#define T_END	       0
+#define T_INFO_REQUEST 1
+#define T_ADDRESS      2
+#define T_ENTRY	       3
+#define T_CONSOLE      4
+#define T_FRAMEBUFFER  5
+#define T_MODULE_ALIGN 6
+#define T_EFI_BS       7
+#define T_EFI32_ENTRY  8
+#define T_EFI64_ENTRY  9
+#define T_RELOCATABLE  10
 
 /* Where the standard test images put things. */
 #define HDR_OFF	  0x100
@@ -245,6 +245,14 @@ static void expect_ok(struct ctx *c)
 	expect_ok_buf(c, c->img, c->size);
 }
 
+static void assert_err(const char *err, const char *want)
+{
+	if (!err)
+		fail_msg("image accepted, expected \"%s\"", want);
+	if (!strstr(err, want))
+		fail_msg("got \"%s\", expected \"%s\"", err, want);
+}
+
 static void expect_refused(struct ctx *c, const char *want)
 {
 	struct guest_boot untouched;
@@ -256,14 +264,6 @@ static void expect_refused(struct ctx *c, const char *want)
 	assert_true(ram_all_poison(c));
 	memset(&untouched, 0x5A, sizeof(untouched));
 	assert_memory_equal(&c->gb, &untouched, sizeof(untouched));
-}
-
-static void assert_err(const char *err, const char *want)
-{
-	if (!err)
-		fail_msg("image accepted, expected \"%s\"", want);
-	if (!strstr(err, want))
-		fail_msg("got \"%s\", expected \"%s\"", err, want);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -473,13 +473,22 @@ static void std_data(struct ctx *c)
 	c->size = STD_SIZE;
 }
 
-/* Writes e, the segment data and a plain header of the protocol asked for. */
+/*
+ * Writes e, the segment data and a plain header of the protocol asked for. Program headers
+ * must end before the multiboot header, or start after the segment data, where the file is
+ * then extended to hold them.
+ */
 static void std_finish(struct ctx *c, const struct elf *e, int protocol)
 {
+	uint64_t phdrs_end = e->phoff + (uint64_t)e->phnum * e->phentsize;
 	struct mb2 b;
 
 	elf_write(c->img, e);
 	std_data(c);
+	if (e->phoff >= STD_SIZE && phdrs_end <= IMG_MAX)
+		c->size = phdrs_end;
+	else if (e->phoff < HDR_OFF)
+		assert_true(phdrs_end <= HDR_OFF);
 	if (protocol == 1) {
 		put_mb1(c->img, HDR_OFF, MB1_PAGE_ALIGN | MB1_MEMINFO);
 	} else {
@@ -583,7 +592,8 @@ static uint64_t check_mb1_info(const struct ctx *c, const char *cmdline)
 	assert_true(c->gb.info % 4 == 0);
 	assert_true(c->gb.info + MB1I_SIZE <= c->ram_size);
 	/* MEM, CMDLINE, MODS, MMAP, BOOT_LOADER_NAME. */
-	assert_int_equal(get32(p, MB1I_FLAGS), (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
+	assert_int_equal(get32(p, MB1I_FLAGS),
+			 (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
 	assert_int_equal(get32(p, MB1I_MEM_LOWER), 640);
 	assert_int_equal(get32(p, MB1I_MEM_UPPER), (c->ram_size - MIB) / KIB);
 	assert_int_equal(get32(p, MB1I_MODS_COUNT), 0);
@@ -867,8 +877,10 @@ static void test_mb2_entry_tag_overrides(void **state)
 	check_std_loaded(c, SEG0_PA + 0x2F0);
 }
 
-/* What GRUB accepts besides: ET_DYN, program headers other than PT_LOAD, empty PT_LOADs,
- * an e_phentsize larger than the struct. */
+/*
+ * What GRUB accepts besides: ET_DYN, program headers other than PT_LOAD, empty PT_LOADs,
+ * an e_phentsize larger than the struct, exactly 64 program headers.
+ */
 static void test_elf_variants(void **state)
 {
 	struct ctx *c = *state;
@@ -888,7 +900,6 @@ static void test_elf_variants(void **state)
 	elf_add(&e, PT_LOAD, PF_R, 0xFFFFFFFFFFFF0000ull, 0xFFFFFFFFFFFF0000ull, 0, 0);
 	e.phoff = 0x700;
 	std_finish(c, &e, 2);
-	c->size = 0x700 + 6 * 56;
 	expect_ok(c);
 	check_std_loaded(c, STD_ENTRY);
 
@@ -906,7 +917,6 @@ static void test_elf_variants(void **state)
 		elf_add(&e, PT_NOTE, 0, 0, 0, 0, 0);
 	e.phoff = 0x1000;
 	std_finish(c, &e, 1);
-	c->size = 0x1000 + 64 * 32;
 	expect_ok(c);
 	check_std_loaded(c, STD_ENTRY);
 }
@@ -1019,11 +1029,12 @@ static void test_aout_mb1_on_elf(void **state)
 	struct ctx *c = *state;
 
 	std_image(c, 64, 1);
-	put_mb1_aout(c->img, HDR_OFF, 0, 0x200100, 0x200000, 0x200680, 0, 0x200200);
+	put_mb1_aout(c->img, HDR_OFF, 0, 0x180100, 0x180000, 0x180680, 0, 0x180200);
 	expect_ok(c);
-	assert_int_equal(c->gb.image_lo, 0x200000);
-	assert_int_equal(c->gb.image_hi, 0x200680);
-	assert_memory_equal(c->ram + 0x200000, c->img, STD_SIZE);
+	assert_int_equal(c->gb.entry, 0x180200);
+	assert_int_equal(c->gb.image_lo, 0x180000);
+	assert_int_equal(c->gb.image_hi, 0x180680);
+	assert_memory_equal(c->ram + 0x180000, c->img, STD_SIZE);
 }
 
 static void test_mb2_address_tag(void **state)
@@ -1118,6 +1129,7 @@ static void test_info_after_image(void **state)
 
 	std_elf(&e, 64);
 	elf_add(&e, PT_LOAD, PF_R | PF_W, 0x600, 0x0, 0x10, 0x9F800);
+	e.phoff = STD_SIZE;
 	std_finish(c, &e, 2);
 	expect_ok(c);
 	assert_int_equal(c->gb.info, SEG2_PA + SEG2_MEM);
@@ -1145,6 +1157,15 @@ static void test_info_no_room(void **state)
 	elf_add(&e, PT_LOAD, PF_R | PF_X, SEG0_OFF, 0x0, 0x100, 0xA0000);
 	elf_add(&e, PT_LOAD, PF_R | PF_W, SEG1_OFF, MIB, 0x100, MIB - 0x800);
 	std_finish(c, &e, 1);
+	expect_refused(c, "no room");
+
+	/* The image ends at the end of RAM, which is not page-aligned. */
+	set_ram_size(c, 2 * MIB + 0x123);
+	e.ph[1].memsz = MIB + 0x123;
+	std_finish(c, &e, 2);
+	expect_refused(c, "no room");
+	e.ph[1].memsz = MIB + 0x122;
+	std_finish(c, &e, 2);
 	expect_refused(c, "no room");
 }
 
@@ -1223,8 +1244,8 @@ static void test_ram_4g(void **state)
 	struct elf e;
 	void *ram;
 
-	ram = mmap(NULL, 4 * GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
+	ram = mmap(NULL, 4 * GIB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram == MAP_FAILED)
 		skip();
 	free_ram(c);
@@ -1342,6 +1363,17 @@ static void bad_mb2_no_end_tag(struct ctx *c)
 	mb2_begin(&b, c->img, HDR_OFF);
 	mb2_tag(&b, T_MODULE_ALIGN, 0, NULL, 0);
 	mb2_seal(c->img, HDR_OFF, 0, 24);
+}
+
+/* header_length not a multiple of 8: padding after the last tag runs past it. */
+static void bad_mb2_padding_past_end(struct ctx *c)
+{
+	struct mb2 b;
+
+	std_image(c, 32, 2);
+	mb2_begin(&b, c->img, HDR_OFF);
+	mb2_entry(&b, STD_ENTRY);
+	mb2_seal(c->img, HDR_OFF, 0, 28);
 }
 
 static void bad_mb2_tag_too_small(struct ctx *c)
@@ -1566,6 +1598,13 @@ static void bad_mb2_address_past_ram(struct ctx *c)
 	c->size = 0x1000;
 }
 
+/* Just an mb1 header, too short to be ELF. */
+static void bad_tiny(struct ctx *c)
+{
+	put_mb1(c->img, 0, 0);
+	c->size = 12;
+}
+
 static void bad_flat_without_aout(struct ctx *c)
 {
 	fill(c->img, 0x1000, 1);
@@ -1661,7 +1700,6 @@ static void bad_elf_phnum65(struct ctx *c)
 		elf_add(&e, PT_NOTE, 0, 0, 0, 0, 0);
 	e.phoff = 0x1000;
 	std_finish(c, &e, 2);
-	c->size = 0x1000 + 65 * 32;
 }
 
 static void bad_elf_phentsize(struct ctx *c)
@@ -1861,7 +1899,7 @@ struct bad_case {
 
 #define BAD(fn, want)                                                                              \
 	{                                                                                          \
-		#fn, fn, want                                                                      \
+#fn, fn, want                                                                      \
 	}
 
 static const struct bad_case bad_cases[] = {
@@ -1872,11 +1910,12 @@ static const struct bad_case bad_cases[] = {
     BAD(bad_mb2_checksum, "multiboot2 header checksum"),
     BAD(bad_mb1_video, "video mode"),
     BAD(bad_mb1_required_flag, "unknown required flag"),
-    BAD(bad_mb1_aout_truncated, "a.out kludge fields reach past"),
+    BAD(bad_mb1_aout_truncated, "a.out kludge fields past the file"),
     BAD(bad_mb2_arch, "architecture"),
     BAD(bad_mb2_short, "header_length too small"),
     BAD(bad_mb2_past_file, "past the end of the file"),
     BAD(bad_mb2_no_end_tag, "no end tag"),
+    BAD(bad_mb2_padding_past_end, "no end tag"),
     BAD(bad_mb2_tag_too_small, "smaller than 8 bytes"),
     BAD(bad_mb2_tag_overruns, "reaches past header_length"),
     BAD(bad_mb2_framebuffer, "framebuffer tag"),
@@ -1904,6 +1943,7 @@ static const struct bad_case bad_cases[] = {
     BAD(bad_mb2_address_minus_one, "below the header's file offset"),
     BAD(bad_mb2_address_past_ram, "multiboot2 address tag: load range reaches past"),
     BAD(bad_flat_without_aout, "not ELF"),
+    BAD(bad_tiny, "not ELF"),
     BAD(bad_elf_ident_class, "ELF class"),
     BAD(bad_elf_ident_data, "little-endian"),
     BAD(bad_elf_ident_version, "identification version"),
@@ -2000,8 +2040,10 @@ static void test_truncated(void **state)
 	truncate_all(c);
 }
 
-/* Random byte flips in the headers: never a crash or a stray write, and anything accepted is
- * consistent. */
+/*
+ * Random bit flips in the headers: never a crash or an access out of bounds (ASan), and
+ * whatever is accepted is consistent.
+ */
 static void test_corrupted(void **state)
 {
 	struct ctx *c = *state;
@@ -2061,10 +2103,11 @@ static unsigned char *read_file(const char *path, size_t *size)
 static void test_nestvisor_elf(void **state)
 {
 	struct ctx *c = *state;
-	const char *path = getenv("NESTVISOR_ELF") ? getenv("NESTVISOR_ELF") : "build/nestvisor.elf";
+	const char *path =
+	    getenv("NESTVISOR_ELF") ? getenv("NESTVISOR_ELF") : "build/nestvisor.elf";
 	struct guest_boot elf_gb;
 	unsigned char *file, *elf_ram;
-	uint64_t phoff, entry, off;
+	uint64_t phoff, entry, off, first_off = 0, first_pa = 0;
 	unsigned int i, phnum, loads = 0;
 	size_t size;
 
@@ -2091,7 +2134,10 @@ static void test_nestvisor_elf(void **state)
 
 		if (get32(ph, 0) != PT_LOAD)
 			continue;
-		loads++;
+		if (loads++ == 0) {
+			first_off = get64(ph, 8);
+			first_pa = pa;
+		}
 		assert_memory_equal(c->ram + pa, file + get64(ph, 8), filesz);
 		check_zero(c, pa + filesz, memsz - filesz);
 	}
@@ -2105,9 +2151,14 @@ static void test_nestvisor_elf(void **state)
 	elf_ram = malloc(elf_gb.image_hi - elf_gb.image_lo);
 	assert_non_null(elf_ram);
 	memcpy(elf_ram, c->ram + elf_gb.image_lo, elf_gb.image_hi - elf_gb.image_lo);
-	for (off = 0; off + 4 <= size && off < 32 * KIB; off += 8)
-		if (get32(file, off) == MB2_MAGIC)
-			put32(file, off, 0);
+	for (off = 0; off + 4 <= size && off < 32 * KIB; off += 8) {
+		if (get32(file, off) != MB2_MAGIC)
+			continue;
+		/* The a.out load copies the file as patched here, so expect the same change. */
+		put32(file, off, 0);
+		assert_true(off >= first_off);
+		put32(elf_ram, first_pa + (off - first_off) - elf_gb.image_lo, 0);
+	}
 	expect_ok_buf(c, file, size);
 	assert_int_equal(c->gb.protocol, 1);
 	check_info(c);

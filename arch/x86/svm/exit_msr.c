@@ -25,6 +25,9 @@
 #define CPUID_EXT_EDX_FFXSR   (1u << 25)
 #define CPUID_EXT_EDX_RDTSCP  (1u << 27)
 
+static const uint8_t opcode_rdmsr[] = {0x0F, 0x32};
+static const uint8_t opcode_wrmsr[] = {0x0F, 0x30};
+
 static bool canonical(uint64_t va)
 {
 	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
@@ -177,5 +180,5 @@ enum vcpu_action handle_msr(struct vcpu *v)
 		r[GPR_RAX] = (uint32_t)val;
 		r[GPR_RDX] = val >> 32;
 	}
-	return vcpu_complete_insn(v);
+	return vcpu_complete_known_insn(v, write ? opcode_wrmsr : opcode_rdmsr, 2);
 }

@@ -18,6 +18,11 @@
 #define EXIT_SLOT_INVALID 0x101
 #define NR_EXIT_SLOTS	  0x102
 
+/* The encodings the fast path of vcpu_complete_known_insn() looks for (APM vol. 3). */
+static const uint8_t opcode_cpuid[] = {0x0F, 0xA2};
+static const uint8_t opcode_vmmcall[] = {0x0F, 0x01, 0xD9};
+static const uint8_t opcode_hlt[] = {0xF4};
+
 static unsigned int exit_slot(uint64_t code)
 {
 	if (code < 0x100)
@@ -41,7 +46,7 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 	r[GPR_RBX] = out.ebx;
 	r[GPR_RCX] = out.ecx;
 	r[GPR_RDX] = out.edx;
-	return vcpu_complete_insn(v);
+	return vcpu_complete_known_insn(v, opcode_cpuid, sizeof(opcode_cpuid));
 }
 
 /*
@@ -54,7 +59,7 @@ static enum vcpu_action handle_hlt(struct vcpu *v)
 	struct guest *g = v->guest;
 	bool interruptible = v->vmcb->save.rflags & RFLAGS_IF;
 
-	if (vcpu_complete_insn(v) == VCPU_STOP)
+	if (vcpu_complete_known_insn(v, opcode_hlt, sizeof(opcode_hlt)) == VCPU_STOP)
 		return VCPU_STOP;
 	for (;;) {
 		uint64_t now = rdtsc();
@@ -143,7 +148,7 @@ static enum vcpu_action handle_vmmcall(struct vcpu *v)
 	uint64_t *rax = &v->regs.gpr[GPR_RAX];
 
 	*rax = *rax == 0 ? 0 : ~0ull;
-	return vcpu_complete_insn(v);
+	return vcpu_complete_known_insn(v, opcode_vmmcall, sizeof(opcode_vmmcall));
 }
 
 static enum vcpu_action handle_invalid(struct vcpu *v)

@@ -150,19 +150,123 @@ struct guest_paging vcpu_paging(const struct vcpu *v)
 	return (struct guest_paging){s->cr0, s->cr3, s->cr4, s->efer, svm_host.phys_addr_bits};
 }
 
+static uint64_t rip_linear(const struct vmcb_save *s)
+{
+	uint64_t rip = s->cs.base + s->rip;
+
+	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SEG_ATTR_L) ? rip : (uint32_t)rip;
+}
+
+static unsigned int fetch_access(const struct vmcb_save *s)
+{
+	return WALK_FETCH | (s->cpl == 3 ? WALK_USER : 0);
+}
+
+/* Whether the page-table entries behind the cached translation are unchanged. */
+static bool fetch_cache_entries_valid(const struct fetch_cache *fc)
+{
+	for (unsigned int i = 0; i < fc->nr; i++) {
+		uint64_t now = fc->esize == 4 ? *(const uint32_t *)fc->entry[i]
+					      : *(const uint64_t *)fc->entry[i];
+
+		if (now != fc->value[i])
+			return false;
+	}
+	return true;
+}
+
+static bool fetch_cache_fill(struct vcpu *v, uint64_t page)
+{
+	const struct vmcb_save *s = &v->vmcb->save;
+	struct fetch_cache *fc = &v->fetch;
+	struct guest_ram ram = vcpu_guest_ram(v);
+	struct guest_paging pg = vcpu_paging(v);
+	struct walk_trace trace;
+	struct walk_result w = guest_walk_traced(&ram, &pg, page, fetch_access(s), &trace);
+
+	fc->valid = w.status == WALK_OK && w.gpa < ram.size && ram.size - w.gpa >= PAGE_SIZE;
+	if (!fc->valid)
+		return false;
+	fc->cr0 = s->cr0;
+	fc->cr3 = s->cr3;
+	fc->cr4 = s->cr4;
+	fc->efer = s->efer;
+	fc->cpl = s->cpl;
+	fc->va_page = page;
+	fc->page = ram.base + w.gpa;
+	fc->nr = trace.nr;
+	fc->esize = trace.esize;
+	/* A completed walk read every entry from RAM, so these pointers are in bounds. */
+	for (unsigned int i = 0; i < trace.nr; i++) {
+		fc->entry[i] = ram.base + trace.gpa[i];
+		fc->value[i] = trace.entry[i];
+	}
+	return true;
+}
+
+/*
+ * Host pointer to the len bytes at RIP when they lie in one page of RAM
+ * whose translation is cached (or can be cached now); NULL otherwise.
+ */
+static const uint8_t *fetch_fast(struct vcpu *v, unsigned int len)
+{
+	const struct vmcb_save *s = &v->vmcb->save;
+	struct fetch_cache *fc = &v->fetch;
+	uint64_t rip = rip_linear(s);
+	uint64_t page = rip & ~(PAGE_SIZE - 1);
+
+	if ((rip & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return 0;
+	if (!fc->valid || fc->va_page != page || fc->cr3 != s->cr3 || fc->cr0 != s->cr0 ||
+	    fc->cr4 != s->cr4 || fc->efer != s->efer || fc->cpl != s->cpl ||
+	    !fetch_cache_entries_valid(fc)) {
+		if (!fetch_cache_fill(v, page))
+			return 0;
+	}
+	return fc->page + (rip & (PAGE_SIZE - 1));
+}
+
+enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, const uint8_t *opcode, unsigned int len)
+{
+	const uint8_t *p;
+	unsigned int i = 0;
+
+	/* APM 15.7.1: with NRIPS the CPU saves the next RIP of an intercepted instruction. */
+	if ((svm_host.caps.features & SVM_FEAT_NRIPS) && v->vmcb->control.next_rip) {
+		v->vmcb->save.rip = v->vmcb->control.next_rip;
+		v->vmcb->control.int_state &= ~VMCB_INT_STATE_SHADOW;
+		return VCPU_RESUME;
+	}
+	p = fetch_fast(v, len);
+	while (p && i < len && p[i] == opcode[i])
+		i++;
+	if (p && i == len) {
+		vcpu_skip_insn(v, len);
+		return VCPU_RESUME;
+	}
+	return vcpu_complete_insn(v);
+}
+
 unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn)
 {
 	const struct vmcb_save *s = &v->vmcb->save;
 	struct guest_ram ram = vcpu_guest_ram(v);
 	struct guest_paging pg = vcpu_paging(v);
-	uint64_t rip = s->cs.base + s->rip;
+	uint64_t rip = rip_linear(s);
 	uint8_t bytes[INSN_MAX_LEN];
-	struct walk_result w = guest_read_virt(&ram, &pg, rip, bytes, sizeof(bytes), WALK_FETCH);
+	const uint8_t *fast = fetch_fast(v, INSN_MAX_LEN);
 	unsigned int avail = sizeof(bytes);
 
-	/* The instruction may end before an unmapped page: decode what could be read. */
-	if (w.status != WALK_OK)
-		avail = (unsigned int)(w.fault_va - rip);
+	if (fast) {
+		memcpy(bytes, fast, sizeof(bytes));
+	} else {
+		struct walk_result w = guest_read_virt(&ram, &pg, rip, bytes, sizeof(bytes),
+						       fetch_access(s));
+
+		/* The instruction may end before an unmapped page: decode what could be read. */
+		if (w.status != WALK_OK)
+			avail = (unsigned int)(w.fault_va - rip);
+	}
 	if (insn_decode(bytes, avail, cpu_mode(s), insn) == 0)
 		return insn->len;
 	guest_stop(v->guest, GUEST_STOPPED,
@@ -190,6 +294,10 @@ static void inject_events(struct vcpu *v)
 	int vector;
 
 	c->event_inj = 0;
+	/* Most exits have nothing to deliver: keep their path short. */
+	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->lapic.nmi_pending &&
+	    !(c->int_ctl & VMCB_INT_CTL_V_IRQ) && vlapic_pending_irq(&v->lapic) < 0)
+		return;
 	c->int_ctl &= ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
 	vmcb_clear_intercept(c, INTERCEPT_VINTR);
 

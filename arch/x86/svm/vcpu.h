@@ -15,6 +15,23 @@
 
 struct guest;
 
+/*
+ * The translation of the page holding RIP, with the page-table entries it
+ * came from: emulating an intercepted instruction needs its bytes, and
+ * without NRIPS or decode assists (QEMU TCG) that means a guest page walk
+ * on every such exit. Reused only while the entries are unchanged.
+ */
+struct fetch_cache {
+	bool valid;
+	uint64_t cr0, cr3, cr4, efer;
+	uint8_t cpl;
+	uint64_t va_page;
+	const uint8_t *page;	/* host address of the guest page */
+	unsigned int nr, esize;	/* the walk's page-table entries: */
+	const void *entry[WALK_MAX_LEVELS]; /* where they are (host addresses) */
+	uint64_t value[WALK_MAX_LEVELS];    /* and what they held */
+};
+
 struct vcpu {
 	struct guest_regs regs;
 	struct vmcb *vmcb;
@@ -25,6 +42,7 @@ struct vcpu {
 	bool nmi_masked;	/* an injected NMI has not seen its IRET yet */
 	bool nmi_iret_seen;	/* IRET intercepted: unmask after the next #VMEXIT */
 	bool stopped;
+	struct fetch_cache fetch;
 	uint64_t tsc_aux;
 	uint64_t nr_exits;
 };
@@ -41,6 +59,12 @@ void vcpu_run(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v, unsigned int len);
 /* Steps over the emulated instruction at RIP (decoding its length); STOP if it cannot. */
 enum vcpu_action vcpu_complete_insn(struct vcpu *v);
+/*
+ * The same for an exit whose instruction is known: when the bytes at RIP
+ * are exactly opcode (no prefixes), its length is len and nothing needs
+ * decoding; otherwise the full decoder decides.
+ */
+enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, const uint8_t *opcode, unsigned int len);
 void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error);
 void vcpu_dump(const struct vcpu *v);
 /* The guest's RAM and its current paging mode, for software page walks. */
