@@ -38,7 +38,12 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 {
 	uint64_t *r = v->regs.gpr;
 	uint32_t leaf = (uint32_t)r[GPR_RAX], subleaf = (uint32_t)r[GPR_RCX];
-	struct guest_cpuid_policy policy = {.guest_cr4 = v->vmcb->save.cr4};
+	struct guest_cpuid_policy policy = {
+		.advertise_svm = true,
+		.svm_features = 0, /* nested_advertised: no optional SVM feature yet */
+		.svm_nr_asids = NESTED_NR_ASIDS,
+		.guest_cr4 = (uint32_t)v->vmcb->save.cr4,
+	};
 	struct cpuid_regs out = guest_cpuid(&policy, leaf, subleaf, cpuid(leaf, subleaf),
 					    svm_host.max_basic_leaf, svm_host.max_ext_leaf);
 
@@ -57,7 +62,7 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 static enum vcpu_action handle_hlt(struct vcpu *v)
 {
 	struct guest *g = v->guest;
-	bool interruptible = v->vmcb->save.rflags & RFLAGS_IF;
+	bool interruptible = (v->vmcb->save.rflags & RFLAGS_IF) && v->nested.gif;
 
 	if (vcpu_complete_known_insn(v, opcode_hlt, sizeof(opcode_hlt)) == VCPU_STOP)
 		return VCPU_STOP;
@@ -65,14 +70,15 @@ static enum vcpu_action handle_hlt(struct vcpu *v)
 		uint64_t now = rdtsc();
 
 		vlapic_update_timer(&v->lapic, now);
-		if (v->lapic.nmi_pending || v->pending_event ||
-		    (interruptible && vlapic_pending_irq(&v->lapic) >= 0))
+		if ((v->lapic.nmi_pending && v->nested.gif) || v->pending_event ||
+		    vcpu_irq_can_wake(v))
 			return VCPU_RESUME;
 		if (now >= g->deadline_tsc)
 			return VCPU_RESUME; /* the run loop reports the timeout */
 		if (!interruptible || vlapic_timer_deadline(&v->lapic) == UINT64_MAX) {
 			guest_stop(g, GUEST_HALTED, "HLT with %s and nothing pending or armed",
-				   interruptible ? "no timer" : "interrupts masked");
+				   !v->nested.gif ? "GIF clear"
+				   : interruptible ? "no timer" : "interrupts masked");
 			return VCPU_STOP;
 		}
 		asm volatile("pause");
@@ -126,7 +132,7 @@ static enum vcpu_action handle_machine_check(struct vcpu *v)
 	return VCPU_STOP;
 }
 
-/* APM 15.4: SVM instructions #UD while EFER.SVME is 0, as L1 sees it. */
+/* #UD for instructions the guest's CPUID does not offer (SKINIT, XSETBV, MONITOR ...). */
 static enum vcpu_action handle_ud(struct vcpu *v)
 {
 	vcpu_inject_exception(v, EXC_UD, false, 0);
@@ -147,8 +153,43 @@ static enum vcpu_action handle_vmmcall(struct vcpu *v)
 {
 	uint64_t *rax = &v->regs.gpr[GPR_RAX];
 
+	/* APM 15.18: VMMCALL that L1 does not intercept is #UD in L2 (CVE-2026-46076). */
+	if (v->nested.in_l2)
+		return handle_ud(v);
+
 	*rax = *rax == 0 ? 0 : ~0ull;
 	return vcpu_complete_known_insn(v, opcode_vmmcall, sizeof(opcode_vmmcall));
+}
+
+static enum vcpu_action handle_vmrun(struct vcpu *v)
+{
+	/* L1 must intercept VMRUN (check C14), so L2's VMRUN never gets here. */
+	return nested_vmrun(v);
+}
+
+static enum vcpu_action handle_vmload(struct vcpu *v)
+{
+	return nested_vmload_vmsave(v, true);
+}
+
+static enum vcpu_action handle_vmsave(struct vcpu *v)
+{
+	return nested_vmload_vmsave(v, false);
+}
+
+static enum vcpu_action handle_stgi(struct vcpu *v)
+{
+	return nested_stgi_clgi(v, true);
+}
+
+static enum vcpu_action handle_clgi(struct vcpu *v)
+{
+	return nested_stgi_clgi(v, false);
+}
+
+static enum vcpu_action handle_invlpga(struct vcpu *v)
+{
+	return nested_invlpga(v);
 }
 
 static enum vcpu_action handle_invalid(struct vcpu *v)
@@ -184,16 +225,16 @@ static enum vcpu_action (*const exit_handlers[NR_EXIT_SLOTS])(struct vcpu *) = {
 	[SVM_EXIT_IRET] = handle_iret,
 	[SVM_EXIT_INVD] = handle_invd,
 	[SVM_EXIT_HLT] = handle_hlt,
-	[SVM_EXIT_INVLPGA] = handle_ud,
+	[SVM_EXIT_INVLPGA] = handle_invlpga,
 	[SVM_EXIT_IOIO] = handle_ioio,
 	[SVM_EXIT_MSR] = handle_msr,
 	[SVM_EXIT_SHUTDOWN] = handle_shutdown,
-	[SVM_EXIT_VMRUN] = handle_ud,
+	[SVM_EXIT_VMRUN] = handle_vmrun,
 	[SVM_EXIT_VMMCALL] = handle_vmmcall,
-	[SVM_EXIT_VMLOAD] = handle_ud,
-	[SVM_EXIT_VMSAVE] = handle_ud,
-	[SVM_EXIT_STGI] = handle_ud,
-	[SVM_EXIT_CLGI] = handle_ud,
+	[SVM_EXIT_VMLOAD] = handle_vmload,
+	[SVM_EXIT_VMSAVE] = handle_vmsave,
+	[SVM_EXIT_STGI] = handle_stgi,
+	[SVM_EXIT_CLGI] = handle_clgi,
 	[SVM_EXIT_SKINIT] = handle_ud,
 	[SVM_EXIT_MONITOR] = handle_ud,
 	[SVM_EXIT_MWAIT] = handle_ud,
@@ -208,6 +249,9 @@ enum vcpu_action vcpu_handle_exit(struct vcpu *v)
 	unsigned int slot = exit_slot(v->vmcb->control.exit_code);
 	enum vcpu_action act;
 
+	/* Spec 4.1 (Xen's pre-filter): an L2 exit L1 intercepts goes to L1. */
+	if (v->nested.in_l2 && nested_reflect_exit(v))
+		return v->stopped ? VCPU_STOP : VCPU_RESUME;
 	if (slot < NR_EXIT_SLOTS && exit_handlers[slot])
 		act = exit_handlers[slot](v);
 	else

@@ -3,6 +3,7 @@
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
 #include "kernel/console.h"
+#include "kernel/guest_cpuid.h"
 #include "kernel/kstring.h"
 
 struct svm_host svm_host;
@@ -57,6 +58,40 @@ static uint64_t alloc_ones(struct pmm *pmm, unsigned int pages)
 	return pa;
 }
 
+/*
+ * APM 3.1.3 (CR4): the bits that exist for a guest are those whose feature
+ * the guest's CPUID shows; to L1, the filtered CPUID is the hardware.
+ */
+static uint64_t guest_cr4_valid_bits(void)
+{
+	struct guest_cpuid_policy policy = {.advertise_svm = true};
+	uint32_t max_basic = cpuid(0, 0).eax, max_ext = cpuid(0x80000000u, 0).eax;
+	struct cpuid_regs l1 = guest_cpuid(&policy, 1, 0, cpuid(1, 0), max_basic, max_ext);
+	struct cpuid_regs l7 = guest_cpuid(&policy, 7, 0, cpuid(7, 0), max_basic, max_ext);
+	uint64_t bits = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
+			CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+
+	if (l7.ecx & (1u << 2))
+		bits |= 1ull << 11; /* UMIP */
+	if (l7.ecx & (1u << 16))
+		bits |= 1ull << 12; /* LA57 */
+	if (l7.ebx & (1u << 0))
+		bits |= 1ull << 16; /* FSGSBASE */
+	if (l1.ecx & (1u << 17))
+		bits |= 1ull << 17; /* PCIDE */
+	if (l1.ecx & (1u << 26))
+		bits |= 1ull << 18; /* OSXSAVE */
+	if (l7.ebx & (1u << 7))
+		bits |= 1ull << 20; /* SMEP */
+	if (l7.ebx & (1u << 20))
+		bits |= 1ull << 21; /* SMAP */
+	if (l7.ecx & (1u << 3))
+		bits |= 1ull << 22; /* PKE */
+	if (l7.ecx & (1u << 7))
+		bits |= 1ull << 23; /* CET */
+	return bits;
+}
+
 const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm)
 {
 	struct svm_host *h = &svm_host;
@@ -78,6 +113,7 @@ const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm)
 	h->max_basic_leaf = cpuid(0, 0).eax;
 	h->max_ext_leaf = cpuid(0x80000000u, 0).eax;
 	h->phys_addr_bits = h->max_ext_leaf >= 0x80000008u ? cpuid(0x80000008u, 0).eax & 0xFF : 36;
+	h->guest_cr4_valid = guest_cr4_valid_bits();
 	/*
 	 * The host's FS, GS, TR, LDTR and syscall MSRs never change after boot:
 	 * save them once; the world switch only VMLOADs them back.

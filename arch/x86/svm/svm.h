@@ -17,6 +17,7 @@ struct svm_host {
 	/* Host CPUID values every exit would otherwise ask for again. */
 	uint32_t max_basic_leaf, max_ext_leaf;
 	unsigned int phys_addr_bits;
+	uint64_t guest_cr4_valid; /* CR4 bits that exist for a guest (per the CPU's CPUID) */
 };
 
 extern struct svm_host svm_host;

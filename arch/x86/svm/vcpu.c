@@ -34,7 +34,7 @@
  * intercepted so that a guest that faults while delivering them cannot
  * wedge the CPU in microcode (CVE-2015-5307, CVE-2015-8104).
  */
-static const unsigned int l1_intercepts[] = {
+static const unsigned int l0_intercepts[] = {
 	INTERCEPT_INTR,	   INTERCEPT_NMI,    INTERCEPT_SMI,	     INTERCEPT_INIT,
 	INTERCEPT_SHUTDOWN, INTERCEPT_CPUID,  INTERCEPT_HLT,	     INTERCEPT_IOIO_PROT,
 	INTERCEPT_MSR_PROT, INTERCEPT_INVD,   INTERCEPT_VMRUN,	     INTERCEPT_VMMCALL,
@@ -43,6 +43,12 @@ static const unsigned int l1_intercepts[] = {
 	INTERCEPT_MWAIT,    INTERCEPT_RDPRU,  INTERCEPT_EXCEPTION(18), INTERCEPT_EXCEPTION(17),
 	INTERCEPT_EXCEPTION(1),
 };
+
+void vcpu_l0_intercepts(struct vmcb_control *c)
+{
+	for (unsigned int i = 0; i < sizeof(l0_intercepts) / sizeof(l0_intercepts[0]); i++)
+		vmcb_set_intercept(c, l0_intercepts[i]);
+}
 
 static void set_seg(struct vmcb_seg *seg, uint16_t sel, uint16_t attrib, uint32_t limit)
 {
@@ -63,8 +69,7 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 	c = &v->vmcb->control;
 	s = &v->vmcb->save;
 
-	for (unsigned int i = 0; i < sizeof(l1_intercepts) / sizeof(l1_intercepts[0]); i++)
-		vmcb_set_intercept(c, l1_intercepts[i]);
+	vcpu_l0_intercepts(c);
 	c->iopm_base_pa = svm_host.iopm_pa;
 	c->msrpm_base_pa = svm_host.msrpm_pa;
 	c->asid = g->asid;
@@ -94,13 +99,16 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 	v->regs.gpr[GPR_RAX] = boot->magic;
 	v->regs.gpr[GPR_RBX] = boot->info;
 	vlapic_init(&v->lapic, 0);
-	return 0;
+	return nested_init(v);
 }
 
 void vcpu_destroy(struct vcpu *v)
 {
-	if (v->vmcb_pa)
-		pmm_free(v->guest->pmm, v->vmcb_pa, 1);
+	uint64_t vmcb01_pa = v->nested.vmcb01_pa ? v->nested.vmcb01_pa : v->vmcb_pa;
+
+	nested_destroy(v);
+	if (vmcb01_pa)
+		pmm_free(v->guest->pmm, vmcb01_pa, 1);
 	v->vmcb = 0;
 	v->vmcb_pa = 0;
 }
@@ -275,7 +283,7 @@ unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn)
 }
 
 /* APM 15.7.2: QEMU reports an interrupted INTR or NMI as type 3; fix the type. */
-static uint64_t sanitize_exit_int_info(uint64_t ev)
+uint64_t vcpu_sanitize_event(uint64_t ev)
 {
 	unsigned int vector = svm_event_vector(ev);
 
@@ -286,20 +294,76 @@ static uint64_t sanitize_exit_int_info(uint64_t ev)
 	return ev;
 }
 
+/*
+ * Whether an interrupt for L1 can be taken now. In L2, L1 sees it through
+ * #VMEXIT(INTR) when it intercepts INTR: with V_INTR_MASKING its own IF as
+ * saved at VMRUN counts, else L2's (APM 15.21.1, spec 4.4); the interrupt
+ * shadow does not hold the exit back. Otherwise it goes to whichever guest
+ * runs, through its IDT, when its IF is set and no shadow is active.
+ */
+static bool irq_window_open(const struct vcpu *v, bool *as_vmexit)
+{
+	const struct vmcb *vmcb = v->vmcb;
+	const struct nested *n = &v->nested;
+	bool shadow = vmcb->control.int_state & VMCB_INT_STATE_SHADOW;
+
+	*as_vmexit = n->in_l2 && nested_l1_intercepts(v, INTERCEPT_INTR);
+	if (*as_vmexit && (n->cache.int_ctl & VMCB_INT_CTL_V_INTR_MASKING))
+		return n->vmcb01->save.rflags & RFLAGS_IF;
+	return (vmcb->save.rflags & RFLAGS_IF) && (*as_vmexit || !shadow);
+}
+
+bool vcpu_irq_can_wake(const struct vcpu *v)
+{
+	bool as_vmexit;
+
+	return v->nested.gif && vlapic_pending_irq(&v->lapic) >= 0 &&
+	       irq_window_open(v, &as_vmexit);
+}
+
+static void request_irq_window(struct vcpu *v, int vector)
+{
+	struct vmcb_control *c = &v->vmcb->control;
+
+	/*
+	 * APM 15.21.4: a virtual interrupt request with the VINTR intercept
+	 * exits as soon as the guest can take an interrupt; then it is injected.
+	 */
+	c->int_ctl |= VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK;
+	c->int_vector = (uint32_t)vector;
+	vmcb_set_intercept(c, INTERCEPT_VINTR);
+	v->l0_vintr_window = true;
+}
+
+static void clear_irq_window(struct vcpu *v)
+{
+	struct vmcb_control *c = &v->vmcb->control;
+
+	if (!v->l0_vintr_window)
+		return;
+	c->int_ctl &= ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
+	/* L1's own V_IRQ request for L2 stays as L1 set it. */
+	if (v->nested.in_l2)
+		c->int_ctl |= v->nested.cache.int_ctl &
+			      (VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
+	if (!v->nested.in_l2 || !nested_l1_intercepts(v, INTERCEPT_VINTR))
+		vmcb_clear_intercept(c, INTERCEPT_VINTR);
+	v->l0_vintr_window = false;
+}
+
 static void inject_events(struct vcpu *v)
 {
 	struct vmcb_control *c = &v->vmcb->control;
-	const struct vmcb_save *s = &v->vmcb->save;
 	bool shadow = c->int_state & VMCB_INT_STATE_SHADOW;
+	bool as_vmexit;
 	int vector;
 
 	c->event_inj = 0;
 	/* Most exits have nothing to deliver: keep their path short. */
 	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->lapic.nmi_pending &&
-	    !(c->int_ctl & VMCB_INT_CTL_V_IRQ) && vlapic_pending_irq(&v->lapic) < 0)
+	    !v->l0_vintr_window && vlapic_pending_irq(&v->lapic) < 0)
 		return;
-	c->int_ctl &= ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
-	vmcb_clear_intercept(c, INTERCEPT_VINTR);
+	clear_irq_window(v);
 
 	/*
 	 * APM 15.7.2: an event whose delivery the #VMEXIT interrupted is
@@ -308,7 +372,7 @@ static void inject_events(struct vcpu *v)
 	 */
 	if ((c->exit_int_info & SVM_EVENT_VALID) &&
 	    svm_event_type(c->exit_int_info) != SVM_EVENT_TYPE_SOFT) {
-		c->event_inj = sanitize_exit_int_info(c->exit_int_info);
+		c->event_inj = vcpu_sanitize_event(c->exit_int_info);
 		c->exit_int_info = 0;
 		return;
 	}
@@ -317,29 +381,37 @@ static void inject_events(struct vcpu *v)
 		v->pending_event = 0;
 		return;
 	}
-	if (v->lapic.nmi_pending && !v->nmi_masked && !shadow) {
-		vlapic_take_nmi(&v->lapic);
-		c->event_inj = svm_event(2, SVM_EVENT_TYPE_NMI, false, 0);
-		/* NMIs stay blocked until the handler's IRET (APM 15.20). */
-		v->nmi_masked = true;
-		vmcb_set_intercept(c, INTERCEPT_IRET);
+	/* APM 15.17: while GIF is 0, NMIs and interrupts stay pending. */
+	if (!v->nested.gif)
 		return;
+	if (v->lapic.nmi_pending) {
+		if (v->nested.in_l2 && nested_l1_intercepts(v, INTERCEPT_NMI)) {
+			nested_vmexit(v, SVM_EXIT_NMI, 0, 0);
+			return;
+		}
+		if (!v->nmi_masked && !shadow) {
+			vlapic_take_nmi(&v->lapic);
+			c->event_inj = svm_event(2, SVM_EVENT_TYPE_NMI, false, 0);
+			/* NMIs stay blocked until the handler's IRET (APM 15.20). */
+			v->nmi_masked = true;
+			vmcb_set_intercept(c, INTERCEPT_IRET);
+			return;
+		}
 	}
 	vector = vlapic_pending_irq(&v->lapic);
 	if (vector < 0)
 		return;
-	if ((s->rflags & RFLAGS_IF) && !shadow) {
+	if (irq_window_open(v, &as_vmexit)) {
+		if (as_vmexit) {
+			/* The interrupt stays pending in L1's APIC (APM 15.21.1). */
+			nested_vmexit(v, SVM_EXIT_INTR, 0, 0);
+			return;
+		}
 		c->event_inj = svm_event((unsigned int)vector, SVM_EVENT_TYPE_INTR, false, 0);
 		vlapic_accept_irq(&v->lapic, vector);
 		return;
 	}
-	/*
-	 * APM 15.21.4: a virtual interrupt request with the VINTR intercept
-	 * exits as soon as the guest can take an interrupt; then it is injected.
-	 */
-	c->int_ctl |= VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK;
-	c->int_vector = (uint32_t)vector;
-	vmcb_set_intercept(c, INTERCEPT_VINTR);
+	request_irq_window(v, vector);
 }
 
 /* The host timer fires when L0 must look again: the budget or a virtual timer. */
@@ -370,12 +442,12 @@ static void restore_host_mode(void)
 
 void vcpu_run(struct vcpu *v)
 {
-	struct vmcb *vmcb = v->vmcb;
 	struct guest *g = v->guest;
 
 	wrmsr(MSR_TSC_AUX, v->tsc_aux);
 	while (!v->stopped) {
 		uint64_t now = rdtsc();
+		struct vmcb *vmcb;
 
 		vlapic_update_timer(&v->lapic, now);
 		if (now >= g->deadline_tsc) {
@@ -385,6 +457,8 @@ void vcpu_run(struct vcpu *v)
 		}
 		inject_events(v);
 		arm_host_timer(v, now);
+		/* Injection may have switched to L1 with a #VMEXIT: use what is active now. */
+		vmcb = v->vmcb;
 		vmcb->save.rax = v->regs.gpr[GPR_RAX];
 		vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 

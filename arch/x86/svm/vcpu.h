@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "arch/x86/svm/guest_regs.h"
+#include "arch/x86/svm/nested.h"
 #include "arch/x86/svm/vmcb.h"
 #include "kernel/guest_walk.h"
 #include "kernel/loader.h"
@@ -42,7 +43,9 @@ struct vcpu {
 	bool nmi_masked;	/* an injected NMI has not seen its IRET yet */
 	bool nmi_iret_seen;	/* IRET intercepted: unmask after the next #VMEXIT */
 	bool stopped;
+	bool l0_vintr_window;	/* V_IRQ/VINTR of the active VMCB is L0's own window request */
 	struct fetch_cache fetch;
+	struct nested nested;
 	uint64_t tsc_aux;
 	uint64_t nr_exits;
 };
@@ -54,6 +57,19 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 void vcpu_destroy(struct vcpu *v);
 /* Runs the guest until an exit handler stops it. */
 void vcpu_run(struct vcpu *v);
+
+/* The intercepts L0 needs in every VMCB it runs, vmcb01 and vmcb02 alike. */
+void vcpu_l0_intercepts(struct vmcb_control *c);
+/* An EXITINTINFO-format event fit to re-inject (QEMU reports INTR/NMI as type 3). */
+uint64_t vcpu_sanitize_event(uint64_t ev);
+/* Bits 63:48 copied from bit 47, as VMLOAD does to the bases it loads (APM 15.5.2). */
+static inline uint64_t canonical_va(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16);
+}
+
+/* Whether a pending interrupt could be taken now (by L1 or L2): what ends a HLT. */
+bool vcpu_irq_can_wake(const struct vcpu *v);
 
 /* For exit handlers. */
 void vcpu_skip_insn(struct vcpu *v, unsigned int len);
