@@ -47,14 +47,16 @@ $(BUILD)/nestvisor.elf: $(KERNEL_OBJS) linker.ld scripts/check-elf
 	$(V)$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
 	$(V)scripts/check-elf $@
 
-# The demo: two well-behaved guests around one that reaches outside its RAM.
+# The demo: an L1 hypervisor with its L2 and a refused VMRUN, a guest that
+# reaches outside its RAM, and the platform checks of a plain L1 guest.
 $(BUILD)/nestvisor.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso \
-		$(BUILD)/guests/l1_basic.elf $(BUILD)/guests/bad_npf.elf $(BUILD)/guests/l1_lapic.elf
+		$(BUILD)/guests/nested_demo.elf $(BUILD)/guests/bad_npf.elf \
+		$(BUILD)/guests/l1_basic.elf
 	@echo "  ISO     $@"
 	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf "" \
-		$(BUILD)/guests/l1_basic.elf "name=l1_basic mem=32M" \
+		$(BUILD)/guests/nested_demo.elf "name=nested_demo mem=32M" \
 		$(BUILD)/guests/bad_npf.elf "name=bad_npf mem=16M expect=npf" \
-		$(BUILD)/guests/l1_lapic.elf "name=l1_lapic mem=32M"
+		$(BUILD)/guests/l1_basic.elf "name=l1_basic mem=32M"
 
 include mk/host.mk
 include mk/guests.mk

@@ -3,7 +3,7 @@ SETUP := scripts/setup
 
 run: setup-deps
 	$(V)$(MAKE) --no-print-directory all
-	$(V)scripts/run-demo $(BUILD)
+	$(V)GUESTS="$(GUESTS)" scripts/run-demo $(BUILD)
 
 test: setup-deps
 	$(V)$(MAKE) --no-print-directory all host-tests test-images

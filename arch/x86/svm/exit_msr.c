@@ -65,6 +65,8 @@ enum vcpu_action handle_msr(struct vcpu *v)
 		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return VCPU_RESUME;
 	}
+	if (write && msr == MSR_EFER && !v->nested.in_l2)
+		nested_svme_changed(v);
 	if (write) {
 		/*
 		 * Only one guest runs at a time and vcpu_run() loads its TSC_AUX

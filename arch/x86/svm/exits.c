@@ -216,6 +216,7 @@ static enum vcpu_action (*const exit_handlers[NR_EXIT_SLOTS])(struct vcpu *) = {
 	[SVM_EXIT_EXCP_BASE + EXC_DB] = handle_reflect_exception,
 	[SVM_EXIT_EXCP_BASE + EXC_AC] = handle_reflect_exception,
 	[SVM_EXIT_EXCP_BASE + EXC_MC] = handle_machine_check,
+	[SVM_EXIT_EXCP_BASE + EXC_GP] = nested_l1_gp,
 	[SVM_EXIT_INTR] = handle_host_event,
 	[SVM_EXIT_NMI] = handle_host_event,
 	[SVM_EXIT_SMI] = handle_host_event,

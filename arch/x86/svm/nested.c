@@ -16,6 +16,7 @@
 #include "arch/x86/svm/vcpu.h"
 #include "kernel/console.h"
 #include "kernel/guest.h"
+#include "kernel/insn_decode.h"
 #include "kernel/kstring.h"
 
 /* Decision 7: only what is emulated faithfully and tested. */
@@ -161,7 +162,7 @@ static void vmrun_failed(struct vcpu *v, struct vmcb *vmcb12, const char *why)
 	/* APM 15.17: every #VMEXIT clears GIF, #VMEXIT(INVALID) included (f85a6ce06e4a). */
 	n->gif = false;
 	n->nr_failed_vmruns++;
-	kprintf("[%s] nestvisor: VMRUN refused (%s): #VMEXIT(INVALID), GIF=0\n", v->guest->name,
+	kprintf("nestvisor: %s: VMRUN refused (%s): #VMEXIT(INVALID), GIF=0\n", v->guest->name,
 		why);
 	/* APM 15.5.1 "VMRUN and TF": the single-step trap completes after the #VMEXIT. */
 	if (n->vmcb01->save.rflags & RFLAGS_TF) {
@@ -454,4 +455,38 @@ enum vcpu_action nested_invlpga(struct vcpu *v)
 		return VCPU_RESUME;
 	v->vmcb->control.tlb_control = TLB_FLUSH;
 	return vcpu_complete_known_insn(v, opcode_invlpga, 3);
+}
+
+/*
+ * The CPU checks EFER.SVME and CPL before the VMRUN intercept (APM 15.5.1),
+ * and vmcb01's EFER.SVME is always 1, so at CPL 3 an SVM instruction of an
+ * L1 whose own SVME is 0 would raise #GP instead of #UD. While L1's SVME is
+ * 0, #GP is intercepted so that the #UD it is owed can be given instead.
+ */
+void nested_svme_changed(struct vcpu *v)
+{
+	struct vmcb_control *c = &v->nested.vmcb01->control;
+
+	if (v->nested.svme)
+		vmcb_clear_intercept(c, INTERCEPT_EXCEPTION(EXC_GP));
+	else
+		vmcb_set_intercept(c, INTERCEPT_EXCEPTION(EXC_GP));
+}
+
+enum vcpu_action nested_l1_gp(struct vcpu *v)
+{
+	struct insn insn;
+	unsigned int len = vcpu_decode_insn(v, &insn);
+
+	if (!len)
+		return VCPU_STOP;
+	/* VMRUN, VMMCALL... INVLPGA are 0F 01 D8-DF (APM vol. 3); VMMCALL is not an SVM-enable one. */
+	if (!v->nested.svme && insn.opcode_len == 3 && insn.opcode[0] == 0x0F &&
+	    insn.opcode[1] == 0x01 && insn.opcode[2] >= 0xD8 && insn.opcode[2] <= 0xDF &&
+	    insn.opcode[2] != 0xD9) {
+		vcpu_inject_exception(v, EXC_UD, false, 0);
+		return VCPU_RESUME;
+	}
+	vcpu_inject_exception(v, EXC_GP, true, (uint32_t)v->vmcb->control.exit_info1);
+	return VCPU_RESUME;
 }

@@ -51,6 +51,11 @@ enum vcpu_action nested_invlpga(struct vcpu *v);
  * behalf of L2 as L1's hardware would.
  */
 bool nested_reflect_exit(struct vcpu *v);
+/* Keeps the #GP intercept of vmcb01 in step with L1's EFER.SVME. */
+void nested_svme_changed(struct vcpu *v);
+/* #GP in L1 while it has SVME=0: #UD for its SVM instructions, else the #GP. */
+enum vcpu_action nested_l1_gp(struct vcpu *v);
+
 /* A #VMEXIT to L1 that L0 synthesises (INTR, NMI, SHUTDOWN ...). */
 void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2);
 /* Whether L1 intercepts this exit code in its VMCB12 (valid while in L2). */

@@ -59,6 +59,7 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 {
 	struct vmcb_control *c;
 	struct vmcb_save *s;
+	const char *err;
 
 	memset(v, 0, sizeof(*v));
 	v->guest = g;
@@ -99,7 +100,10 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 	v->regs.gpr[GPR_RAX] = boot->magic;
 	v->regs.gpr[GPR_RBX] = boot->info;
 	vlapic_init(&v->lapic, 0);
-	return nested_init(v);
+	err = nested_init(v);
+	if (!err)
+		nested_svme_changed(v);
+	return err;
 }
 
 void vcpu_destroy(struct vcpu *v)
