@@ -107,9 +107,11 @@ static bool svme_on(void)
 }
 
 /*
- * Physical page 0 is where QEMU 7.2 (which skips the rAX checks) reads and
- * writes a VMCB at rAX = 2^64 - 1 (addresses wrap): zero it for the probe
- * so that such a VMRUN fails its consistency checks, and restore it after.
+ * Physical page 0 is where an implementation that skips the rAX checks
+ * (older QEMU versions) reads and writes a VMCB at
+ * rAX = 2^64 - 1, addresses wrapping: zero it around such a probe so that
+ * a VMRUN there fails its consistency checks instead of running garbage,
+ * and put it back after.
  */
 static volatile uintptr_t page0_va; /* 0; volatile so that it is not a known null pointer */
 
@@ -274,8 +276,7 @@ static void test_cpl3(struct tap *tap)
 /*
  * APM 15.5.1 (VMRUN) and vol. 3 VMLOAD/VMSAVE: "#GP(0): the address in rAX
  * is not aligned on a 4 KiB boundary, or is beyond the supported physical
- * address range". QEMU 7.2 checks neither: it runs, loads or saves at the
- * address as given.
+ * address range". (The QEMU 7.2 we run checks both; older QEMU did not.)
  */
 static void test_rax(struct tap *tap)
 {
@@ -345,7 +346,6 @@ static void test_not_ram(struct tap *tap)
 /*
  * APM 15.30.4 VM_HSAVE_PA: bits 11:0 MBZ and the address must be within
  * the physical-address width; a WRMSR that breaks either raises #GP.
- * QEMU 7.2 stores any value.
  */
 static void test_hsave_msr(struct tap *tap)
 {

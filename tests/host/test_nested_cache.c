@@ -18,13 +18,13 @@
 #include "arch/x86/svm/nested_cache.h"
 
 static const struct nested_features all_features = {
-	.npt = true,
-	.vgif = true,
-	.nrips = true,
-	.vnmi = true,
-	.lbrv = true,
-	.pause_filter = true,
-	.flush_by_asid = true,
+    .npt = true,
+    .vgif = true,
+    .nrips = true,
+    .vnmi = true,
+    .lbrv = true,
+    .pause_filter = true,
+    .flush_by_asid = true,
 };
 static const struct nested_features no_features;
 
@@ -290,7 +290,8 @@ static void test_int_ctl_vgif(void **state)
 
 	f.vgif = false;
 	c = fill(&f);
-	assert_int_equal(c.int_ctl, 0xffffffffu & ~(VMCB_INT_CTL_V_GIF | VMCB_INT_CTL_V_GIF_ENABLE));
+	assert_int_equal(c.int_ctl,
+			 0xffffffffu & ~(VMCB_INT_CTL_V_GIF | VMCB_INT_CTL_V_GIF_ENABLE));
 
 	snap.control.int_ctl = VMCB_INT_CTL_V_GIF_ENABLE;
 	c = fill(&f);
@@ -304,7 +305,8 @@ static void test_int_ctl_vnmi(void **state)
 {
 	struct vmcb12_cache c;
 	struct nested_features f = all_features;
-	const uint32_t vnmi = VMCB_INT_CTL_V_NMI | VMCB_INT_CTL_V_NMI_MASK | VMCB_INT_CTL_V_NMI_ENABLE;
+	const uint32_t vnmi =
+	    VMCB_INT_CTL_V_NMI | VMCB_INT_CTL_V_NMI_MASK | VMCB_INT_CTL_V_NMI_ENABLE;
 
 	(void)state;
 	memset(&snap, 0, sizeof(snap));
@@ -398,21 +400,21 @@ static void test_flush_by_asid_changes_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_raw_fields_pattern),
-		cmocka_unit_test(test_raw_fields_all_ones),
-		cmocka_unit_test(test_bitmap_bases_drop_bits_11_0),
-		cmocka_unit_test(test_tlb_control_masked),
-		cmocka_unit_test(test_int_vector_and_state_masked),
-		cmocka_unit_test(test_event_inj_reserved_bits_cleared),
-		cmocka_unit_test(test_misc_ctl_np_only_with_npt),
-		cmocka_unit_test(test_intercept_word5),
-		cmocka_unit_test(test_intercepts_helper),
-		cmocka_unit_test(test_int_ctl_vgif),
-		cmocka_unit_test(test_int_ctl_vnmi),
-		cmocka_unit_test(test_virt_ext_lbr_only_with_lbrv),
-		cmocka_unit_test(test_pause_filter_only_when_advertised),
-		cmocka_unit_test(test_next_rip_needs_nrips),
-		cmocka_unit_test(test_flush_by_asid_changes_nothing),
+	    cmocka_unit_test(test_raw_fields_pattern),
+	    cmocka_unit_test(test_raw_fields_all_ones),
+	    cmocka_unit_test(test_bitmap_bases_drop_bits_11_0),
+	    cmocka_unit_test(test_tlb_control_masked),
+	    cmocka_unit_test(test_int_vector_and_state_masked),
+	    cmocka_unit_test(test_event_inj_reserved_bits_cleared),
+	    cmocka_unit_test(test_misc_ctl_np_only_with_npt),
+	    cmocka_unit_test(test_intercept_word5),
+	    cmocka_unit_test(test_intercepts_helper),
+	    cmocka_unit_test(test_int_ctl_vgif),
+	    cmocka_unit_test(test_int_ctl_vnmi),
+	    cmocka_unit_test(test_virt_ext_lbr_only_with_lbrv),
+	    cmocka_unit_test(test_pause_filter_only_when_advertised),
+	    cmocka_unit_test(test_next_rip_needs_nrips),
+	    cmocka_unit_test(test_flush_by_asid_changes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -284,6 +284,8 @@ static uint64_t interrupted_event(const struct vcpu *v)
 	if (!(ev & SVM_EVENT_VALID))
 		ev = v->pending_event; /* never reached the CPU: still "being delivered" */
 	if (!(ev & SVM_EVENT_VALID))
+		ev = v->reinject_event;
+	if (!(ev & SVM_EVENT_VALID))
 		return 0;
 	return vcpu_sanitize_event(ev);
 }
@@ -340,6 +342,7 @@ void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2
 	v->regs.gpr[GPR_RAX] = v01->save.rax;
 	v->regs.gpr[GPR_RSP] = v01->save.rsp;
 	v->pending_event = 0;
+	v->reinject_event = 0;
 	v->l0_vintr_window = false;
 	v->vmcb = v01;
 	v->vmcb_pa = n->vmcb01_pa;

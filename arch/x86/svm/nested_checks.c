@@ -39,7 +39,7 @@
 	X(C16_MSRPM, "C16", "MSRPM extends to or beyond 2^MAXPHYADDR (APM 15.5.1)")                \
 	X(C16_IOPM, "C16", "IOPM extends to or beyond 2^MAXPHYADDR (APM 15.5.1)")                  \
 	X(C17_TYPE, "C17", "EVENTINJ with a reserved TYPE (APM 15.20)")                            \
-	X(C17_VECTOR, "C17", "EVENTINJ TYPE=3 with a vector that is no exception (APM 15.20)")     \
+	X(C17_VECTOR, "C17", "EVENTINJ TYPE=3 with a vector that is not an exception (APM 15.20)") \
 	X(C17_MODE, "C17", "EVENTINJ #BR into 64-bit mode (APM 15.20)")                            \
 	X(C18, "C18", "V_NMI_ENABLE without the NMI intercept (APM 15.21.10)")                     \
 	X(C19, "C19", "NP_ENABLE with L1 CR0.PG=0 (APM 15.25.3)")                                  \
@@ -69,7 +69,7 @@ static const char *const nested_check_msgs[] = {NESTED_CHECK_LIST(NCK_MSG)};
 	} while (0)
 
 /*
- * CR4 bits the APM defines for AMD64 (vol. 2 Figure 3-7, rev 3.42): VME,
+ * CR4 bits the APM defines for AMD64 (vol. 2 3.1.3, rev 3.42): VME,
  * PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT (10:0), UMIP (11),
  * LA57 (12), FSGSBASE (16), PCIDE (17), OSXSAVE (18), SMEP (20), SMAP (21),
  * PKE (22), CET (23). The rest is reserved, MBZ, whatever cr4_valid says:
@@ -78,23 +78,23 @@ static const char *const nested_check_msgs[] = {NESTED_CHECK_LIST(NCK_MSG)};
 #define CR4_AMD_DEFINED 0x0000000000f71fffull
 #define CR4_CET		(1ull << 23)
 
-/* Legacy-PAE PDPTE bits that MBZ when P=1, below MAXPHYADDR (APM 5.2, Figure 5-10). */
-#define PDPTE_P		     (1ull << 0)
-#define PDPTE_RSVD_LOW	     0x00000000000001e6ull /* bits 8:5 and 2:1 */
-#define PAE_PDPT_BASE_MASK   0x00000000ffffffe0ull /* CR3[31:5] in PAE mode */
-#define PAE_NR_PDPTES	     4
+/* Legacy-PAE PDPTE bits that MBZ when P=1, below MAXPHYADDR (APM vol. 2 5.2, PAE PDPE). */
+#define PDPTE_P		   (1ull << 0)
+#define PDPTE_RSVD_LOW	   0x00000000000001e6ull /* bits 8:5 and 2:1 */
+#define PAE_PDPT_BASE_MASK 0x00000000ffffffe0ull /* CR3[31:5] in PAE mode */
+#define PAE_NR_PDPTES	   4
 
 /* The exception vectors (APM 8.2, Table 8-1). */
 #define VEC(n) (1u << (n))
 /*
  * The vectors VMRUN may inject as TYPE=3 (APM 15.20): #DE, #DB, #BP, #OF,
  * #BR, #UD, #NM, #DF, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #MC, #XF, #HV, #SX.
- * Not 2 (NMI, spec 1.2 C17), not 9 (reserved on every SVM part), not 15, 20
+ * Not 2 (NMI, spec 1.2 C17), not 9 (#CSO, reserved on modern parts), not 15, 20
  * or 22-27 and 31 (reserved), not 21 (#CP) because nestvisor gives L1 no
  * shadow stacks, not 29 (#VC) because it gives no SEV-ES.
  */
 #define EXCEPTION_VECTORS_VALID                                                                    \
-	(VEC(0) | VEC(1) | VEC(3) | VEC(4) | VEC(5) | VEC(6) | VEC(7) | VEC(8) | VEC(10) |          \
+	(VEC(0) | VEC(1) | VEC(3) | VEC(4) | VEC(5) | VEC(6) | VEC(7) | VEC(8) | VEC(10) |         \
 	 VEC(11) | VEC(12) | VEC(13) | VEC(14) | VEC(16) | VEC(17) | VEC(18) | VEC(19) | VEC(28) | \
 	 VEC(30))
 #define VECTOR_BR 5
@@ -128,7 +128,7 @@ static bool l2_64bit(const struct vmcb12_cache *c)
 }
 
 /*
- * The MBZ bits of a CR3 value (APM 3.1.2, 5.3.2 Figure 5-16). In long mode
+ * The MBZ bits of a CR3 value (APM vol. 2 5.2.1, 5.3.2). In long mode
  * bits 63:52 are "Reserved, MBZ" and bits at/above MAXPHYADDR cannot be a
  * table address; bits 11:5 and 2:0 are merely "Reserved" (the PCID with
  * CR4.PCIDE) and VMRUN accepts them, so they pass. Outside long mode CR3 is
@@ -199,7 +199,7 @@ const char *nested_check_vmcb12(const struct vmcb12_cache *c, const struct neste
 	/* APM 15.19 allows PE=0 with PG=1 (paged real mode), but not in long mode. */
 	CC(C11, lme_pg && !(c->cr0 & CR0_PE));
 	CC(C12, lme_pg && (c->cr4 & CR4_PAE) && (c->cs.attrib & SVM_SEG_ATTR_L) &&
-			(c->cs.attrib & SVM_SEG_ATTR_DB));
+		    (c->cs.attrib & SVM_SEG_ATTR_DB));
 	/* APM 15.5.1, the one CET check the cache can evaluate. */
 	CC(C13, (c->cr4 & CR4_CET) && !(c->cr0 & CR0_WP));
 
@@ -211,14 +211,14 @@ const char *nested_check_vmcb12(const struct vmcb12_cache *c, const struct neste
 	CC(C16_IOPM, beyond_phys(c->iopm_base_pa, SVM_IOPM_SIZE, pa));
 	/* APM 15.20 "VMRUN exits with VMEXIT_INVALID error code if either". */
 	CC(C17_TYPE, ev_valid && !event_type_defined(ev_type));
-	CC(C17_VECTOR, ev_valid && ev_type == SVM_EVENT_TYPE_EXCEPTION &&
-			       !exception_vector_valid(ev_vector));
+	CC(C17_VECTOR,
+	   ev_valid && ev_type == SVM_EVENT_TYPE_EXCEPTION && !exception_vector_valid(ev_vector));
 	/* APM 15.20: "an event that is impossible for the guest mode (e.g., a #BR ... 64-bit)". */
 	CC(C17_MODE, ev_valid && ev_type == SVM_EVENT_TYPE_EXCEPTION && ev_vector == VECTOR_BR &&
-			     l2_64bit(c));
+			 l2_64bit(c));
 	/* APM 15.21.10: vNMI "requires the NMI intercept bit to be set". */
 	CC(C18, env->features.vnmi && (c->int_ctl & VMCB_INT_CTL_V_NMI_ENABLE) &&
-			!vmcb12_cache_intercepts(c, INTERCEPT_NMI));
+		    !vmcb12_cache_intercepts(c, INTERCEPT_NMI));
 	/* APM 15.25.3: "hCR0.PG cleared to zero and NP_ENABLE set to 1". */
 	CC(C19, np && !(env->l1_cr0 & CR0_PG));
 	/* APM 15.25.4; nCR3 follows L1's paging mode (15.25.3 "same paging mode as the VMM"). */

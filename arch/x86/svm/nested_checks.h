@@ -22,16 +22,20 @@
 #include "arch/x86/svm/nested_cache.h"
 
 struct nested_l1_env {
-	uint64_t l1_cr0, l1_cr4, l1_efer; /* L1's own state at its VMRUN (host state for this VMRUN) */
+	/* L1's own state at its VMRUN (host state for this VMRUN). */
+	uint64_t l1_cr0, l1_cr4, l1_efer;
 	/*
 	 * The guest's MAXPHYADDR (CPUID 8000_0008 EAX[7:0]). As in
 	 * struct guest_paging, 0 or more than 52 means 52 and less than 32
 	 * means 32.
 	 */
 	unsigned int phys_addr_bits;
-	bool long_mode;	     /* CPUID 8000_0001 EDX.LM as L1 sees it */
-	uint64_t efer_valid; /* EFER bits that exist for L1 (SCE, LME, LMA, NXE, SVME, FFXSR... per its CPUID) */
-	uint64_t cr4_valid;  /* CR4 bits that exist for L1 (per its CPUID) */
+	/* CPUID 8000_0001 EDX.LM as L1 sees it. */
+	bool long_mode;
+	/* EFER bits that exist for L1 (SCE, LME, LMA, NXE, SVME, FFXSR... per its CPUID). */
+	uint64_t efer_valid;
+	/* CR4 bits that exist for L1 (per its CPUID). */
+	uint64_t cr4_valid;
 	struct nested_features features;
 };
 

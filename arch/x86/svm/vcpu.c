@@ -4,6 +4,7 @@
  * next moment L0 must look, VMRUN, then let exits.c decide.
  */
 #include "arch/x86/cpu.h"
+#include "arch/x86/idt.h"
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
 #include "drivers/lapic.h"
@@ -117,9 +118,41 @@ void vcpu_destroy(struct vcpu *v)
 	v->vmcb_pa = 0;
 }
 
+/* APM 8.2.9: #DE, #TS, #NP, #SS and #GP are the contributory exceptions. */
+static bool contributory(unsigned int vector)
+{
+	return vector == EXC_DE || (vector >= EXC_TS && vector <= EXC_GP);
+}
+
+/*
+ * An exception L0 gives the guest, merged with an event whose delivery the
+ * exit interrupted (EXITINTINFO) as the CPU would have (APM 8.2.9, 8.4.4):
+ * a contributory fault or #PF during a contributory or #PF delivery is
+ * #DF, anything during #DF delivery is a shutdown, otherwise the new
+ * exception goes first and an interrupted INTR or NMI is delivered after.
+ */
 void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error)
 {
+	uint64_t prev = v->vmcb->control.exit_int_info;
+	unsigned int pv = svm_event_vector(prev);
+
 	v->pending_event = svm_event(vector, SVM_EVENT_TYPE_EXCEPTION, has_error, error);
+	if (!(prev & SVM_EVENT_VALID))
+		return;
+	v->vmcb->control.exit_int_info = 0;
+	if (svm_event_type(prev) != SVM_EVENT_TYPE_EXCEPTION) {
+		if (svm_event_type(prev) != SVM_EVENT_TYPE_SOFT)
+			v->reinject_event = vcpu_sanitize_event(prev);
+		return;
+	}
+	if (pv == EXC_DF) {
+		guest_stop(v->guest, GUEST_SHUTDOWN, "shutdown (triple fault): #%s while delivering #DF",
+			   exception_mnemonic(vector) + 1);
+		return;
+	}
+	if ((contributory(pv) && contributory(vector)) ||
+	    (pv == EXC_PF && (contributory(vector) || vector == EXC_PF)))
+		v->pending_event = svm_event(EXC_DF, SVM_EVENT_TYPE_EXCEPTION, true, 0);
 }
 
 void vcpu_skip_insn(struct vcpu *v, unsigned int len)
@@ -364,7 +397,8 @@ static void inject_events(struct vcpu *v)
 
 	c->event_inj = 0;
 	/* Most exits have nothing to deliver: keep their path short. */
-	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->lapic.nmi_pending &&
+	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->reinject_event &&
+	    !v->lapic.nmi_pending &&
 	    !v->l0_vintr_window && vlapic_pending_irq(&v->lapic) < 0)
 		return;
 	clear_irq_window(v);
@@ -383,6 +417,11 @@ static void inject_events(struct vcpu *v)
 	if (v->pending_event) {
 		c->event_inj = v->pending_event;
 		v->pending_event = 0;
+		return;
+	}
+	if (v->reinject_event) {
+		c->event_inj = v->reinject_event;
+		v->reinject_event = 0;
 		return;
 	}
 	/* APM 15.17: while GIF is 0, NMIs and interrupts stay pending. */

@@ -40,6 +40,7 @@ struct vcpu {
 	struct guest *guest;
 	struct vlapic lapic;
 	uint64_t pending_event;	/* SVM_EVENT_* to inject at the next VMRUN, 0 if none */
+	uint64_t reinject_event; /* an interrupted INTR/NMI to deliver after it */
 	bool nmi_masked;	/* an injected NMI has not seen its IRET yet */
 	bool nmi_iret_seen;	/* IRET intercepted: unmask after the next #VMEXIT */
 	bool stopped;
