@@ -77,6 +77,17 @@ asm(".pushsection .text\n\t"
     ".code64\n\t"
     ".popsection");
 
+/*
+ * For a 32-bit L2: run the stub, with an empty IDT (L1's IDT has 64-bit
+ * gates): an event that should not come becomes a shutdown, which L1
+ * intercepts, instead of a jump through a misread gate.
+ */
+static void stub32(struct vmcb *v)
+{
+	v->save.rip = (uint64_t)l2_stub32;
+	v->save.idtr.limit = 0;
+}
+
 /* The mutations: each breaks (or, for a control, bends) one rule of a valid VMCB12. */
 typedef void mutate_fn(struct vmcb *v, uint64_t arg);
 
@@ -158,7 +169,7 @@ static void m_cs_attr(struct vmcb *v, uint64_t arg)
 {
 	v->save.cs.attrib = (uint16_t)arg;
 	if (!(arg & SVM_SEG_ATTR_L))
-		v->save.rip = (uint64_t)l2_stub32;
+		stub32(v);
 }
 
 /* A 32-bit legacy-mode PAE L2 (EFER.LME = 0) on pae_pdpt, with arg ORed into CR3. */
@@ -170,7 +181,7 @@ static void m_pae_legacy(struct vmcb *v, uint64_t arg)
 	v->save.cs.attrib = CS_ATTR_32;
 	v->save.ss.attrib = DATA_ATTR_32;
 	v->save.ds = v->save.es = v->save.ss;
-	v->save.rip = (uint64_t)l2_stub32;
+	stub32(v);
 }
 
 static void m_no_vmrun_intercept(struct vmcb *v, uint64_t arg)

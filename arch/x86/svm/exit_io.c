@@ -147,9 +147,24 @@ static enum vcpu_action string_io(struct vcpu *v, uint16_t port, unsigned int si
 	return VCPU_RESUME;
 }
 
+/*
+ * APM 15.10.2: EXITINFO1 bits 9:7 give the address size of the access.
+ * QEMU TCG leaves them clear; then the instruction itself says.
+ */
+uint64_t ioio_info_with_address_size(struct vcpu *v, uint64_t info)
+{
+	struct insn insn;
+
+	if ((info & (SVM_IOIO_A16 | SVM_IOIO_A32 | SVM_IOIO_A64)) || !vcpu_decode_insn(v, &insn))
+		return info;
+	return info | (insn.addr_size == 8   ? SVM_IOIO_A64
+		       : insn.addr_size == 4 ? SVM_IOIO_A32
+					     : SVM_IOIO_A16);
+}
+
 enum vcpu_action handle_ioio(struct vcpu *v)
 {
-	uint64_t info = v->vmcb->control.exit_info1;
+	uint64_t info = ioio_info_with_address_size(v, v->vmcb->control.exit_info1);
 	uint16_t port = (uint16_t)((info & SVM_IOIO_PORT_MASK) >> SVM_IOIO_PORT_SHIFT);
 	unsigned int size = (info & SVM_IOIO_SZ32) ? 4 : (info & SVM_IOIO_SZ16) ? 2 : 1;
 	bool in = info & SVM_IOIO_TYPE_IN;

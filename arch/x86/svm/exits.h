@@ -7,5 +7,7 @@
 enum vcpu_action handle_msr(struct vcpu *v);  /* exit_msr.c */
 enum vcpu_action handle_ioio(struct vcpu *v); /* exit_io.c */
 enum vcpu_action handle_npf(struct vcpu *v);  /* exit_npf.c */
+/* IOIO EXITINFO1 with its address-size bits, from the instruction if the CPU left them out. */
+uint64_t ioio_info_with_address_size(struct vcpu *v, uint64_t info);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
+#include "arch/x86/svm/exits.h"
 #include "arch/x86/svm/nested.h"
 #include "arch/x86/svm/nested_checks.h"
 #include "arch/x86/svm/nested_maps.h"
@@ -189,6 +190,8 @@ static void enter_l2(struct vcpu *v, uint64_t vmcb12_gpa)
 	vcpu_l0_intercepts(ctl);
 	for (unsigned int i = 0; i < NR_INTERCEPT_WORDS; i++)
 		ctl->intercepts[i] |= c->intercepts[i];
+	if (vmcb12_cache_intercepts(c, INTERCEPT_EXCEPTION(EXC_BP)))
+		vmcb_set_intercept(ctl, INTERCEPT_INTN); /* see nested_int3_as_bp() */
 	ctl->iopm_base_pa = svm_host.iopm_pa;
 	ctl->msrpm_base_pa = n->msrpm02_pa;
 	ctl->tsc_offset = v01->control.tsc_offset + c->tsc_offset;
@@ -355,6 +358,31 @@ void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2
 	}
 }
 
+/*
+ * INT3 in L2 with L1 intercepting #BP: hardware exits with #VMEXIT(#BP) at
+ * the INT3 (APM 15.12). QEMU TCG instead checks INT3 against the INTn
+ * intercept, so while L1 intercepts #BP L0 also intercepts INTn in vmcb02
+ * and sorts the exits out here; an INTn that L1 does not intercept is
+ * delivered to L2 as the software interrupt it is (APM 15.20, type 4, with
+ * RIP past the instruction since there is no NRIPS to do it).
+ */
+static bool nested_int3_as_bp(struct vcpu *v)
+{
+	struct insn insn;
+	unsigned int len = vcpu_decode_insn(v, &insn);
+
+	if (!len)
+		return true; /* the guest is stopped */
+	if (insn.opcode[0] == 0xCC && nested_l1_intercepts(v, INTERCEPT_EXCEPTION(EXC_BP))) {
+		nested_vmexit(v, SVM_EXIT_EXCP_BASE + EXC_BP, 0, 0);
+		return true;
+	}
+	vcpu_skip_insn(v, len);
+	v->pending_event = svm_event(insn.opcode[0] == 0xCC ? EXC_BP : (unsigned int)insn.imm,
+				     SVM_EVENT_TYPE_SOFT, false, 0);
+	return true;
+}
+
 bool nested_reflect_exit(struct vcpu *v)
 {
 	struct nested *n = &v->nested;
@@ -399,9 +427,13 @@ bool nested_reflect_exit(struct vcpu *v)
 		    !nested_io_intercepted(&ram, n->cache.iopm_base_pa,
 					   (uint16_t)(info >> SVM_IOIO_PORT_SHIFT), size))
 			return false;
-		nested_vmexit(v, code, info, c->exit_info2);
+		nested_vmexit(v, code, ioio_info_with_address_size(v, info), c->exit_info2);
 		return true;
 	}
+	case SVM_EXIT_SWINT:
+		if (!nested_l1_intercepts(v, INTERCEPT_INTN))
+			return nested_int3_as_bp(v);
+		break;
 	}
 	/* Otherwise the exit code is the intercept bit (spec 4.1). */
 	if (code >= NR_INTERCEPT_BITS || !nested_l1_intercepts(v, (unsigned int)code))

@@ -136,23 +136,33 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, 
 	uint64_t prev = v->vmcb->control.exit_int_info;
 	unsigned int pv = svm_event_vector(prev);
 
+	if (prev & SVM_EVENT_VALID) {
+		v->vmcb->control.exit_int_info = 0;
+		if (svm_event_type(prev) != SVM_EVENT_TYPE_EXCEPTION) {
+			if (svm_event_type(prev) != SVM_EVENT_TYPE_SOFT)
+				v->reinject_event = vcpu_sanitize_event(prev);
+		} else if (pv == EXC_DF) {
+			guest_stop(v->guest, GUEST_SHUTDOWN,
+				   "shutdown (triple fault): #%s while delivering #DF",
+				   exception_mnemonic(vector) + 1);
+			return;
+		} else if ((contributory(pv) && contributory(vector)) ||
+			   (pv == EXC_PF && (contributory(vector) || vector == EXC_PF))) {
+			vector = EXC_DF;
+			has_error = true;
+			error = 0;
+		}
+	}
+	/*
+	 * An exception L0 raises in L2 on L1's behalf is L1's to see first if
+	 * it intercepts that vector (APM 15.12, spec 4.1).
+	 */
+	if (v->nested.in_l2 && nested_l1_intercepts(v, INTERCEPT_EXCEPTION(vector))) {
+		nested_vmexit(v, SVM_EXIT_EXCP_BASE + vector, has_error ? error : 0,
+			      vector == EXC_PF ? v->vmcb->save.cr2 : 0);
+		return;
+	}
 	v->pending_event = svm_event(vector, SVM_EVENT_TYPE_EXCEPTION, has_error, error);
-	if (!(prev & SVM_EVENT_VALID))
-		return;
-	v->vmcb->control.exit_int_info = 0;
-	if (svm_event_type(prev) != SVM_EVENT_TYPE_EXCEPTION) {
-		if (svm_event_type(prev) != SVM_EVENT_TYPE_SOFT)
-			v->reinject_event = vcpu_sanitize_event(prev);
-		return;
-	}
-	if (pv == EXC_DF) {
-		guest_stop(v->guest, GUEST_SHUTDOWN, "shutdown (triple fault): #%s while delivering #DF",
-			   exception_mnemonic(vector) + 1);
-		return;
-	}
-	if ((contributory(pv) && contributory(vector)) ||
-	    (pv == EXC_PF && (contributory(vector) || vector == EXC_PF)))
-		v->pending_event = svm_event(EXC_DF, SVM_EVENT_TYPE_EXCEPTION, true, 0);
 }
 
 void vcpu_skip_insn(struct vcpu *v, unsigned int len)
