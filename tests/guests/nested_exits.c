@@ -10,7 +10,7 @@
  * The same instructions without an intercept act as on L1's hardware:
  * CPUID and RDMSR return L1's values, and VMMCALL raises #UD in L2 (15.18).
  *
- * Each L2 is a routine in the asm block below: it stores its RSP, executes
+ * Each L2 is a routine made by DEFINE_L2 below: it stores its RSP, executes
  * the instruction at NAME_insn, continues at NAME_next, stores what it saw
  * in l2_out[] and returns (into svm.c's final VMMCALL).
  */
@@ -23,67 +23,68 @@
 #include "tests/lib/svm.h"
 #include "tests/lib/svm_test.h"
 
-#define PORT_W	   0x1234 /* unassigned ports: nothing answers if an access got through */
-#define PORT_L	   0x1230
-#define PORT_STR   0x1231
-#define PORT_INS   0x1232
-#define PORT_POST  0x80
-#define REP_COUNT  3
-#define STAR_L1	   0x0023001000000000ull /* what L1 keeps in STAR while L2 runs */
-#define MAGIC_RAX  0x1122334455667788ull
-#define REPLY_RAX  0x0123456789ABCDEFull
+#define PORT_W	  0x1234 /* unassigned ports: nothing answers if an access got through */
+#define PORT_L	  0x1230
+#define PORT_STR  0x1231
+#define PORT_INS  0x1232
+#define PORT_POST 0x80
+#define REP_COUNT 3
+#define STAR_L1	  0x0023001000000000ull /* what L1 keeps in STAR while L2 runs */
+#define MAGIC_RAX 0x1122334455667788ull
+#define REPLY_RAX 0x0123456789ABCDEFull
 
 /* The IOIO EXITINFO1 bits the APM defines without decode assists (15.10.2). */
 #define IOIO_CHECKED                                                                               \
 	(SVM_IOIO_TYPE_IN | SVM_IOIO_STR | SVM_IOIO_REP | SVM_IOIO_SZ8 | SVM_IOIO_SZ16 |           \
 	 SVM_IOIO_SZ32 | SVM_IOIO_PORT_MASK)
-#define IOIO_ASIZE (SVM_IOIO_A16 | SVM_IOIO_A32 | SVM_IOIO_A64)
+#define IOIO_ASIZE   (SVM_IOIO_A16 | SVM_IOIO_A32 | SVM_IOIO_A64)
+#define IOIO_PORT(p) ((uint64_t)(p) << SVM_IOIO_PORT_SHIFT)
 
 /* Written by L2 (same memory as L1: shared, identity-mapped page tables). */
 volatile uint64_t l2_rsp, l2_out[4];
 static uint8_t l2_buf[16];
 
-#define L2_ROUTINE(name, insn, after)                                                              \
-	".global " #name ", " #name "_insn, " #name "_next\n" #name ":\n\t"                        \
-	"mov %rsp, l2_rsp(%rip)\n" #name "_insn:\n\t" insn "\n" #name "_next:\n\t" after           \
-	"\n\tret\n"
-
 /*
- * Register contract: RAX comes from the VMCB, every other GPR from
- * l2.regs (svm.h), so L1 sets each routine's operands before VMRUN.
+ * One L2 routine: NAME stores RSP, executes insn at NAME_insn and goes on
+ * at NAME_next with after, then returns. Register contract: RAX comes from
+ * the VMCB, every other GPR from l2.regs (svm.h), so L1 sets a routine's
+ * operands before VMRUN.
  */
+#define DEFINE_L2(name, insn, after)                                                               \
+	asm(".pushsection .text\n"                                                                 \
+	    ".global " #name ", " #name "_insn, " #name "_next\n" #name ":\n\t"                    \
+	    "mov %rsp, l2_rsp(%rip)\n" #name "_insn:\n\t" insn "\n" #name "_next:\n\t" after       \
+	    "\n\tret\n"                                                                            \
+	    ".popsection");                                                                        \
+	void name(void);                                                                           \
+	extern char name##_insn[], name##_next[]
+
+/* RAX in, RAX (L1's reply) out. */
+DEFINE_L2(l2_vmmcall, "vmmcall", "mov %rax, l2_out(%rip)");
+/* Leaf in RAX, subleaf in RCX. */
+DEFINE_L2(l2_cpuid, "cpuid",
+	  "mov %rax, l2_out(%rip)\n\tmov %rbx, l2_out+8(%rip)\n\t"
+	  "mov %rcx, l2_out+16(%rip)\n\tmov %rdx, l2_out+24(%rip)");
+DEFINE_L2(l2_outb_imm, "outb %al, $0x80", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_inw_dx, "inw %dx, %ax", "mov %rax, l2_out(%rip)");
+DEFINE_L2(l2_outl_dx, "outl %eax, %dx", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_rep_outsb, "rep outsb", "mov %rcx, l2_out(%rip)\n\tmov %rsi, l2_out+8(%rip)");
+DEFINE_L2(l2_insb, "insb", "mov %rdi, l2_out(%rip)");
+DEFINE_L2(l2_rdmsr, "rdmsr", "mov %rax, l2_out(%rip)\n\tmov %rdx, l2_out+8(%rip)");
+DEFINE_L2(l2_wrmsr, "wrmsr", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_hlt, "hlt", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_ud2, "ud2", "movq $1, l2_out(%rip)");
+/* RBX holds the address; RCX is the data, so RAX stays what the VMCB gave. */
+DEFINE_L2(l2_load, "mov (%rbx), %rcx", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_store, "mov %rcx, (%rbx)", "movq $1, l2_out(%rip)");
+DEFINE_L2(l2_int3, "int3", "movq $1, l2_out(%rip)");
+/*
+ * VMMCALL without its intercept: the #UD goes through the IDT shared with
+ * L1, whose fixup resumes at _next; L2 then stops on an intercepted HLT
+ * (its return address would be another VMMCALL).
+ */
+DEFINE_L2(l2_vmmcall_ud, "vmmcall", "mov %rax, l2_out(%rip)\n\tjmp l2_vmmcall_ud_hlt");
 asm(".pushsection .text\n"
-    /* RAX in, RAX (L1's reply) out. */
-    L2_ROUTINE(l2_vmmcall, "vmmcall", "mov %rax, l2_out(%rip)")
-    /* Leaf in RAX, subleaf in RCX. */
-    L2_ROUTINE(l2_cpuid, "cpuid",
-	       "mov %rax, l2_out(%rip)\n\tmov %rbx, l2_out+8(%rip)\n\t"
-	       "mov %rcx, l2_out+16(%rip)\n\tmov %rdx, l2_out+24(%rip)")
-    L2_ROUTINE(l2_outb_imm, "outb %al, $0x80", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_inw_dx, "inw %dx, %ax", "mov %rax, l2_out(%rip)")
-    L2_ROUTINE(l2_outl_dx, "outl %eax, %dx", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_rep_outsb, "rep outsb", "mov %rcx, l2_out(%rip)\n\tmov %rsi, l2_out+8(%rip)")
-    L2_ROUTINE(l2_insb, "insb", "mov %rdi, l2_out(%rip)")
-    L2_ROUTINE(l2_rdmsr, "rdmsr", "mov %rax, l2_out(%rip)\n\tmov %rdx, l2_out+8(%rip)")
-    L2_ROUTINE(l2_wrmsr, "wrmsr", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_hlt, "hlt", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_ud2, "ud2", "movq $1, l2_out(%rip)")
-    /* RBX holds the address; RCX is the data, so RAX stays what the VMCB gave. */
-    L2_ROUTINE(l2_load, "mov (%rbx), %rcx", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_store, "mov %rcx, (%rbx)", "movq $1, l2_out(%rip)")
-    L2_ROUTINE(l2_int3, "int3", "movq $1, l2_out(%rip)")
-    /*
-     * VMMCALL without its intercept: the #UD goes through the IDT shared
-     * with L1, whose fixup resumes at _next; L2 then stops on an
-     * intercepted HLT (its return address would be another VMMCALL).
-     */
-    ".global l2_vmmcall_ud, l2_vmmcall_ud_insn, l2_vmmcall_ud_next\n"
-    "l2_vmmcall_ud:\n\t"
-    "mov %rsp, l2_rsp(%rip)\n"
-    "l2_vmmcall_ud_insn:\n\t"
-    "vmmcall\n"
-    "l2_vmmcall_ud_next:\n\t"
-    "mov %rax, l2_out(%rip)\n"
     ".global l2_vmmcall_ud_hlt\n"
     "l2_vmmcall_ud_hlt:\n\t"
     "hlt\n\t"
@@ -95,25 +96,6 @@ asm(".pushsection .text\n"
     ".quad l2_vmmcall_ud_insn, l2_vmmcall_ud_next\n\t"
     ".quad l2_int3_next, l2_int3_next\n"
     ".popsection");
-
-#define DECLARE_L2(name)                                                                           \
-	void name(void);                                                                           \
-	extern char name##_insn[], name##_next[]
-DECLARE_L2(l2_vmmcall);
-DECLARE_L2(l2_cpuid);
-DECLARE_L2(l2_outb_imm);
-DECLARE_L2(l2_inw_dx);
-DECLARE_L2(l2_outl_dx);
-DECLARE_L2(l2_rep_outsb);
-DECLARE_L2(l2_insb);
-DECLARE_L2(l2_rdmsr);
-DECLARE_L2(l2_wrmsr);
-DECLARE_L2(l2_hlt);
-DECLARE_L2(l2_ud2);
-DECLARE_L2(l2_load);
-DECLARE_L2(l2_store);
-DECLARE_L2(l2_int3);
-DECLARE_L2(l2_vmmcall_ud);
 extern char l2_vmmcall_ud_hlt[];
 
 static struct l2 l2;
@@ -150,15 +132,18 @@ struct exit_case {
 	unsigned int intercept;	 /* INTERCEPT_* */
 	uint64_t rax;		 /* L2's RAX at the instruction */
 	uint64_t code;		 /* expected EXITCODE */
-	bool has_info1, has_info2;
-	uint64_t info1, info1_mask, info2;
-	void (*setup)(struct l2 *g);	       /* operands and maps, before VMRUN */
-	void (*emulate)(struct l2 *g);	       /* after the exit, before resuming */
+	/* EXITINFO1 under info1_mask (0: the APM defines none); EXITINFO2 where defined. */
+	uint64_t info1, info1_mask;
+	bool info2_defined;
+	void (*setup)(struct l2 *g);	     /* operands and maps, before VMRUN */
+	void (*emulate)(struct l2 *g);	     /* after the exit, before resuming */
 	bool (*resumed)(const struct l2 *g); /* what L2 saw after resuming */
 	/* Bare QEMU only: the exit is known to differ from the APM (with why). */
 	bool (*qemu_deviates)(uint64_t code);
 	const char *deviation;
 };
+
+#define ROUTINE(r) .entry = r, .insn = r##_insn, .next = r##_next
 
 static void reply_rax(struct l2 *g)
 {
@@ -304,51 +289,130 @@ static bool int3_not_intercepted(uint64_t code)
 #define PF_WRITE 0x2ull
 
 static const struct exit_case exit_cases[] = {
-    {"VMMCALL", l2_vmmcall, l2_vmmcall_insn, l2_vmmcall_next,
-     INTERCEPT_VMMCALL, MAGIC_RAX, SVM_EXIT_VMMCALL, .emulate = reply_rax,
+    {.name = "VMMCALL",
+     ROUTINE(l2_vmmcall),
+     .intercept = INTERCEPT_VMMCALL,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_VMMCALL,
+     .emulate = reply_rax,
      .resumed = saw_reply_rax},
-    {"CPUID", l2_cpuid, l2_cpuid_insn, l2_cpuid_next, INTERCEPT_CPUID,
-     0x40000123, SVM_EXIT_CPUID, .setup = cpuid_setup, .emulate = cpuid_emulate,
+    {.name = "CPUID",
+     ROUTINE(l2_cpuid),
+     .intercept = INTERCEPT_CPUID,
+     .rax = 0x40000123,
+     .code = SVM_EXIT_CPUID,
+     .setup = cpuid_setup,
+     .emulate = cpuid_emulate,
      .resumed = cpuid_resumed},
-    {"OUT imm8, AL", l2_outb_imm, l2_outb_imm_insn, l2_outb_imm_next,
-     INTERCEPT_IOIO_PROT, 0x5A, SVM_EXIT_IOIO, true, true,
-     SVM_IOIO_SZ8 | (uint64_t)PORT_POST << SVM_IOIO_PORT_SHIFT, IOIO_CHECKED,
-     .setup = io_setup, .resumed = continued},
-    {"IN AX, DX", l2_inw_dx, l2_inw_dx_insn, l2_inw_dx_next,
-     INTERCEPT_IOIO_PROT, MAGIC_RAX, SVM_EXIT_IOIO, true, true,
-     SVM_IOIO_TYPE_IN | SVM_IOIO_SZ16 | (uint64_t)PORT_W << SVM_IOIO_PORT_SHIFT, IOIO_CHECKED,
-     .setup = inw_setup, .emulate = inw_emulate, .resumed = inw_resumed},
-    {"OUT DX, EAX", l2_outl_dx, l2_outl_dx_insn, l2_outl_dx_next,
-     INTERCEPT_IOIO_PROT, 0xCAFEF00D, SVM_EXIT_IOIO, true, true,
-     SVM_IOIO_SZ32 | (uint64_t)PORT_L << SVM_IOIO_PORT_SHIFT, IOIO_CHECKED,
-     .setup = outl_setup, .resumed = continued},
-    {"REP OUTSB", l2_rep_outsb, l2_rep_outsb_insn, l2_rep_outsb_next,
-     INTERCEPT_IOIO_PROT, MAGIC_RAX, SVM_EXIT_IOIO, true, true,
-     SVM_IOIO_STR | SVM_IOIO_REP | SVM_IOIO_SZ8 | (uint64_t)PORT_STR << SVM_IOIO_PORT_SHIFT,
-     IOIO_CHECKED, .setup = outsb_setup, .resumed = outsb_resumed},
-    {"INSB", l2_insb, l2_insb_insn, l2_insb_next, INTERCEPT_IOIO_PROT,
-     MAGIC_RAX, SVM_EXIT_IOIO, true, true,
-     SVM_IOIO_TYPE_IN | SVM_IOIO_STR | SVM_IOIO_SZ8 | (uint64_t)PORT_INS << SVM_IOIO_PORT_SHIFT,
-     IOIO_CHECKED, .setup = insb_setup, .resumed = insb_resumed},
-    {"RDMSR STAR", l2_rdmsr, l2_rdmsr_insn, l2_rdmsr_next,
-     INTERCEPT_MSR_PROT, MAGIC_RAX, SVM_EXIT_MSR, true, false, SVM_EXITINFO_MSR_READ, ~0ull,
-     .setup = msr_setup, .emulate = rdmsr_emulate, .resumed = rdmsr_resumed},
-    {"WRMSR STAR", l2_wrmsr, l2_wrmsr_insn, l2_wrmsr_next,
-     INTERCEPT_MSR_PROT, 0x11223344, SVM_EXIT_MSR, true, false, SVM_EXITINFO_MSR_WRITE, ~0ull,
-     .setup = msr_setup, .resumed = wrmsr_resumed},
-    {"HLT", l2_hlt, l2_hlt_insn, l2_hlt_next, INTERCEPT_HLT, MAGIC_RAX,
-     SVM_EXIT_HLT, .resumed = continued},
-    {"UD2 (#UD intercept)", l2_ud2, l2_ud2_insn, l2_ud2_next,
-     INTERCEPT_EXCEPTION(EXC_UD), MAGIC_RAX, SVM_EXIT_EXCP(EXC_UD), .resumed = continued},
-    {"load from an unmapped page (#PF intercept)", l2_load, l2_load_insn,
-     l2_load_next, INTERCEPT_EXCEPTION(EXC_PF), MAGIC_RAX, SVM_EXIT_EXCP(EXC_PF), true, true,
-     PF_READ, ~0ull, .setup = pf_setup, .resumed = continued},
-    {"store to an unmapped page (#PF intercept)", l2_store, l2_store_insn,
-     l2_store_next, INTERCEPT_EXCEPTION(EXC_PF), MAGIC_RAX, SVM_EXIT_EXCP(EXC_PF), true, true,
-     PF_WRITE, ~0ull, .setup = pf_setup, .resumed = continued},
+    {.name = "OUT imm8, AL",
+     ROUTINE(l2_outb_imm),
+     .intercept = INTERCEPT_IOIO_PROT,
+     .rax = 0x5A,
+     .code = SVM_EXIT_IOIO,
+     .info1 = SVM_IOIO_SZ8 | IOIO_PORT(PORT_POST),
+     .info1_mask = IOIO_CHECKED,
+     .info2_defined = true,
+     .setup = io_setup,
+     .resumed = continued},
+    {.name = "IN AX, DX",
+     ROUTINE(l2_inw_dx),
+     .intercept = INTERCEPT_IOIO_PROT,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_IOIO,
+     .info1 = SVM_IOIO_TYPE_IN | SVM_IOIO_SZ16 | IOIO_PORT(PORT_W),
+     .info1_mask = IOIO_CHECKED,
+     .info2_defined = true,
+     .setup = inw_setup,
+     .emulate = inw_emulate,
+     .resumed = inw_resumed},
+    {.name = "OUT DX, EAX",
+     ROUTINE(l2_outl_dx),
+     .intercept = INTERCEPT_IOIO_PROT,
+     .rax = 0xCAFEF00D,
+     .code = SVM_EXIT_IOIO,
+     .info1 = SVM_IOIO_SZ32 | IOIO_PORT(PORT_L),
+     .info1_mask = IOIO_CHECKED,
+     .info2_defined = true,
+     .setup = outl_setup,
+     .resumed = continued},
+    {.name = "REP OUTSB",
+     ROUTINE(l2_rep_outsb),
+     .intercept = INTERCEPT_IOIO_PROT,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_IOIO,
+     .info1 = SVM_IOIO_STR | SVM_IOIO_REP | SVM_IOIO_SZ8 | IOIO_PORT(PORT_STR),
+     .info1_mask = IOIO_CHECKED,
+     .info2_defined = true,
+     .setup = outsb_setup,
+     .resumed = outsb_resumed},
+    {.name = "INSB",
+     ROUTINE(l2_insb),
+     .intercept = INTERCEPT_IOIO_PROT,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_IOIO,
+     .info1 = SVM_IOIO_TYPE_IN | SVM_IOIO_STR | SVM_IOIO_SZ8 | IOIO_PORT(PORT_INS),
+     .info1_mask = IOIO_CHECKED,
+     .info2_defined = true,
+     .setup = insb_setup,
+     .resumed = insb_resumed},
+    {.name = "RDMSR STAR",
+     ROUTINE(l2_rdmsr),
+     .intercept = INTERCEPT_MSR_PROT,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_MSR,
+     .info1 = SVM_EXITINFO_MSR_READ,
+     .info1_mask = ~0ull,
+     .setup = msr_setup,
+     .emulate = rdmsr_emulate,
+     .resumed = rdmsr_resumed},
+    {.name = "WRMSR STAR",
+     ROUTINE(l2_wrmsr),
+     .intercept = INTERCEPT_MSR_PROT,
+     .rax = 0x11223344,
+     .code = SVM_EXIT_MSR,
+     .info1 = SVM_EXITINFO_MSR_WRITE,
+     .info1_mask = ~0ull,
+     .setup = msr_setup,
+     .resumed = wrmsr_resumed},
+    {.name = "HLT",
+     ROUTINE(l2_hlt),
+     .intercept = INTERCEPT_HLT,
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_HLT,
+     .resumed = continued},
+    {.name = "UD2 (#UD intercept)",
+     ROUTINE(l2_ud2),
+     .intercept = INTERCEPT_EXCEPTION(EXC_UD),
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_EXCP(EXC_UD),
+     .resumed = continued},
+    {.name = "load from an unmapped page (#PF intercept)",
+     ROUTINE(l2_load),
+     .intercept = INTERCEPT_EXCEPTION(EXC_PF),
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_EXCP(EXC_PF),
+     .info1 = PF_READ,
+     .info1_mask = ~0ull,
+     .info2_defined = true,
+     .setup = pf_setup,
+     .resumed = continued},
+    {.name = "store to an unmapped page (#PF intercept)",
+     ROUTINE(l2_store),
+     .intercept = INTERCEPT_EXCEPTION(EXC_PF),
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_EXCP(EXC_PF),
+     .info1 = PF_WRITE,
+     .info1_mask = ~0ull,
+     .info2_defined = true,
+     .setup = pf_setup,
+     .resumed = continued},
     /* APM 15.12: INT3 raises #BP, which the exception intercept catches before delivery. */
-    {"INT3 (#BP intercept)", l2_int3, l2_int3_insn, l2_int3_next,
-     INTERCEPT_EXCEPTION(EXC_BP), MAGIC_RAX, SVM_EXIT_EXCP(EXC_BP), .resumed = continued,
+    {.name = "INT3 (#BP intercept)",
+     ROUTINE(l2_int3),
+     .intercept = INTERCEPT_EXCEPTION(EXC_BP),
+     .rax = MAGIC_RAX,
+     .code = SVM_EXIT_EXCP(EXC_BP),
+     .resumed = continued,
      .qemu_deviates = int3_not_intercepted,
      .deviation = "INT3 not caught by the #BP intercept (APM 15.12)"},
 };
@@ -368,15 +432,15 @@ static bool exit_state_ok(const struct exit_case *t, uint64_t code)
 	bool ok = code == t->code && s->rip == (uint64_t)t->insn && s->rsp == l2_rsp &&
 		  s->rax == t->rax && c->exit_int_info == 0 && c->event_inj == 0;
 
-	if (t->has_info1)
-		ok &= (c->exit_info1 & t->info1_mask) == t->info1;
-	if (t->has_info2)
+	ok &= (c->exit_info1 & t->info1_mask) == t->info1;
+	if (t->info2_defined)
 		ok &= c->exit_info2 == expected_info2(t);
 	if (!ok)
-		kprintf("# exit 0x%lx info1 0x%lx info2 0x%lx rip 0x%lx (insn at %p) rsp 0x%lx (0x%lx) "
-			"rax 0x%lx exitintinfo 0x%lx eventinj 0x%lx\n",
-			code, c->exit_info1, c->exit_info2, s->rip, t->insn, s->rsp, l2_rsp, s->rax,
-			c->exit_int_info, c->event_inj);
+		kprintf(
+		    "# exit 0x%lx info1 0x%lx info2 0x%lx rip 0x%lx (insn at %p) rsp 0x%lx (0x%lx) "
+		    "rax 0x%lx exitintinfo 0x%lx eventinj 0x%lx\n",
+		    code, c->exit_info1, c->exit_info2, s->rip, t->insn, s->rsp, l2_rsp, s->rax,
+		    c->exit_int_info, c->event_inj);
 	return ok;
 }
 
@@ -398,7 +462,8 @@ static void run_exit_case(struct tap *tap, const struct exit_case *t)
 
 	ok = exit_state_ok(t, code);
 	if (!ok && t->qemu_deviates && t->qemu_deviates(code) && !under_nestvisor()) {
-		tap_apm(tap, false, true, t->deviation, "%s: #VMEXIT(0x%lx) at it", t->name, t->code);
+		tap_apm(tap, false, true, t->deviation, "%s: #VMEXIT(0x%lx) at it", t->name,
+			t->code);
 		tap_apm(tap, false, true, t->deviation, "%s: L2 resumes after it", t->name);
 		return;
 	}

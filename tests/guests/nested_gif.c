@@ -177,8 +177,7 @@ static void test_intr_intercept(struct tap *tap)
 		  "IPI pending at VMRUN, INTR intercepted: #VMEXIT(INTR) before L2 runs, then held "
 		  "by GIF=0 (exit 0x%lx, L2 steps %u)",
 		  code, l2_steps);
-	tap_check(tap, delivered_once_after_stgi(1, 0),
-		  "... STGI: L1 takes the IPI exactly once");
+	tap_check(tap, delivered_once_after_stgi(1, 0), "... STGI: L1 takes the IPI exactly once");
 }
 
 /* The same for an NMI and the NMI intercept. */
@@ -201,8 +200,7 @@ static void test_nmi_intercept(struct tap *tap)
 		  "NMI pending at VMRUN, NMI intercepted: #VMEXIT(NMI) before L2 runs, then held "
 		  "by GIF=0 (exit 0x%lx, L2 steps %u, %u NMIs)",
 		  code, l2_steps, irq_count(EXC_NMI));
-	tap_check(tap, delivered_once_after_stgi(0, 1),
-		  "... STGI: L1 takes the NMI exactly once");
+	tap_check(tap, delivered_once_after_stgi(0, 1), "... STGI: L1 takes the NMI exactly once");
 }
 
 /* Nothing else arrived: every event above was one of ours. */
@@ -219,7 +217,8 @@ void guest_main(struct tap *tap)
 	tap_plan(tap, NR_TESTS);
 	if (!svm_enable())
 		guest_bail_out("no SVM");
-	kprintf("# VGIF %s\n", cpuid(0x8000000Au, 0).edx & CPUID_SVM_EDX_VGIF ? "offered" : "absent");
+	kprintf("# VGIF %s\n",
+		cpuid(0x8000000Au, 0).edx & CPUID_SVM_EDX_VGIF ? "offered" : "absent");
 	xapic_init(SPURIOUS_VECTOR);
 	irq_count_install(IPI_VECTOR, true);
 	irq_count_install(EXC_NMI, false);

@@ -75,9 +75,9 @@ static const struct {
 	const char *name;
 	probe_fn fn;
 } insns[NR_INSNS] = {
-    [VMRUN] = {"VMRUN", probe_vmrun},	  [VMLOAD] = {"VMLOAD", probe_vmload},
+    [VMRUN] = {"VMRUN", probe_vmrun},	 [VMLOAD] = {"VMLOAD", probe_vmload},
     [VMSAVE] = {"VMSAVE", probe_vmsave}, [STGI] = {"STGI", probe_stgi},
-    [CLGI] = {"CLGI", probe_clgi},	  [INVLPGA] = {"INVLPGA", probe_invlpga},
+    [CLGI] = {"CLGI", probe_clgi},	 [INVLPGA] = {"INVLPGA", probe_invlpga},
     [SKINIT] = {"SKINIT", probe_skinit},
 };
 
@@ -224,7 +224,8 @@ static void test_skinit(struct tap *tap)
 	struct outcome o;
 
 	if (skinit_offered) {
-		tap_skip(tap, "CPUID offers SKINIT", "EFER.SVME=1: SKINIT raises #UD (not in CPUID)");
+		tap_skip(tap, "CPUID offers SKINIT",
+			 "EFER.SVME=1: SKINIT raises #UD (not in CPUID)");
 		tap_skip(tap, "CPUID offers SKINIT", "CPL 3: SKINIT raises #UD (not in CPUID)");
 		return;
 	}

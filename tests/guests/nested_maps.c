@@ -34,9 +34,9 @@
 #define STAR_L1		0x0023001000000000ull /* L1's STAR while L2 runs */
 #define STAR_L2		0x0033002312345678ull /* what L2 writes */
 /* Unassigned ports, away from every device QEMU or nestvisor has. */
-#define PORT	    0x1230
-#define NOT_RAM_PA  0xFEC00000ull
-#define PAGE_SIZE   4096
+#define PORT	   0x1230
+#define NOT_RAM_PA 0xFEC00000ull
+#define PAGE_SIZE  4096
 
 #define IOIO_CHECKED                                                                               \
 	(SVM_IOIO_TYPE_IN | SVM_IOIO_STR | SVM_IOIO_REP | SVM_IOIO_SZ8 | SVM_IOIO_SZ16 |           \
@@ -70,16 +70,24 @@ struct map_case {
 	enum map_base base;
 };
 
-#define RD(m)	      {OP_RDMSR, (m), 8, 0}
-#define WR(m, v)      {OP_WRMSR, (m), 8, (v)}
-#define IN(p, n)      {OP_IN, (p), (n), 0}
-#define OUT(p, n, v)  {OP_OUT, (p), (n), (v)}
+/* clang-format off */
+#define RD(m)		{OP_RDMSR, (m), 8, 0}
+#define WR(m, v)	{OP_WRMSR, (m), 8, (v)}
+#define IN(p, n)	{OP_IN, (p), (n), 0}
+#define OUT(p, n, v)	{OP_OUT, (p), (n), (v)}
+/* clang-format on */
 
+/*
+ * Columns: name; the access L2 makes; MSR_PROT/IOIO_PROT set; the byte the
+ * map is filled with; the MSR or port whose bit(s) are then set, and which
+ * (SET_R/SET_W for an MSR, SET_PORT); whether L1 gets a #VMEXIT; where
+ * the map lives.
+ */
 static const struct map_case cases[] = {
     /* MSRPM, APM 15.11. */
     {"STAR read bit: RDMSR STAR reflected", RD(MSR_STAR), true, 0, MSR_STAR, SET_R, true, BASE_OWN},
-    {"STAR read bit: WRMSR STAR not reflected, L1 sees L2's value", WR(MSR_STAR, STAR_L2), true,
-     0, MSR_STAR, SET_R, false, BASE_OWN},
+    {"STAR read bit: WRMSR STAR not reflected, L1 sees L2's value", WR(MSR_STAR, STAR_L2), true, 0,
+     MSR_STAR, SET_R, false, BASE_OWN},
     {"STAR write bit: WRMSR STAR reflected, STAR unchanged", WR(MSR_STAR, STAR_L2), true, 0,
      MSR_STAR, SET_W, true, BASE_OWN},
     {"STAR write bit: RDMSR STAR not reflected, L2 reads L1's STAR", RD(MSR_STAR), true, 0,
@@ -92,43 +100,47 @@ static const struct map_case cases[] = {
      SET_R | SET_W, false, BASE_OWN},
     {"SYSENTER_CS write bit: WRMSR SYSENTER_CS reflected", WR(MSR_SYSENTER_CS, 0x10), true, 0,
      MSR_SYSENTER_CS, SET_W, true, BASE_OWN},
-    {"MSR 0x1FFF read bit (end of range 0): RDMSR reflected", RD(MSR_LAST_R0), true, 0,
-     MSR_LAST_R0, SET_R, true, BASE_OWN},
+    {"MSR 0x1FFF read bit (end of range 0): RDMSR reflected", RD(MSR_LAST_R0), true, 0, MSR_LAST_R0,
+     SET_R, true, BASE_OWN},
     {"MSR 0xC0010000 read bit (start of range 2): RDMSR reflected", RD(MSR_PERF_CTL0), true, 0,
      MSR_PERF_CTL0, SET_R, true, BASE_OWN},
-    {"all-zero MSRPM: RDMSR STAR not reflected, L2 reads L1's STAR", RD(MSR_STAR), true, 0, 0,
-     0, false, BASE_OWN},
-    {"all-zero MSRPM: WRMSR STAR not reflected, L1 sees L2's value", WR(MSR_STAR, STAR_L2), true,
-     0, 0, 0, false, BASE_OWN},
-    {"all-zero MSRPM: RDMSR VM_HSAVE_PA not reflected, L2 reads L1's", RD(MSR_VM_HSAVE_PA), true,
-     0, 0, 0, false, BASE_OWN},
+    {"all-zero MSRPM: RDMSR STAR not reflected, L2 reads L1's STAR", RD(MSR_STAR), true, 0, 0, 0,
+     false, BASE_OWN},
+    {"all-zero MSRPM: WRMSR STAR not reflected, L1 sees L2's value", WR(MSR_STAR, STAR_L2), true, 0,
+     0, 0, false, BASE_OWN},
+    {"all-zero MSRPM: RDMSR VM_HSAVE_PA not reflected, L2 reads L1's", RD(MSR_VM_HSAVE_PA), true, 0,
+     0, 0, false, BASE_OWN},
     {"all-ones MSRPM: RDMSR TSC reflected", RD(0x10), true, 0xFF, 0, 0, true, BASE_OWN},
     {"all-ones MSRPM: WRMSR EFER reflected", WR(MSR_EFER, 0), true, 0xFF, 0, 0, true, BASE_OWN},
-    {"all-ones MSRPM: WRMSR VM_HSAVE_PA reflected", WR(MSR_VM_HSAVE_PA, 0), true, 0xFF, 0, 0,
-     true, BASE_OWN},
-    {"all-ones MSRPM: RDMSR 0xC0011FFF (end of range 2) reflected", RD(MSR_LAST_R2), true, 0xFF,
-     0, 0, true, BASE_OWN},
+    {"all-ones MSRPM: WRMSR VM_HSAVE_PA reflected", WR(MSR_VM_HSAVE_PA, 0), true, 0xFF, 0, 0, true,
+     BASE_OWN},
+    {"all-ones MSRPM: RDMSR 0xC0011FFF (end of range 2) reflected", RD(MSR_LAST_R2), true, 0xFF, 0,
+     0, true, BASE_OWN},
     {"outside the ranges: RDMSR 0x2000 reflected", RD(0x2000), true, 0, 0, 0, true, BASE_OWN},
-    {"outside the ranges: RDMSR 0xC0002000 reflected", RD(0xC0002000), true, 0, 0, 0, true, BASE_OWN},
-    {"outside the ranges: RDMSR 0xC0012000 reflected", RD(0xC0012000), true, 0, 0, 0, true, BASE_OWN},
-    {"outside the ranges: RDMSR 0x40000000 reflected", RD(0x40000000), true, 0, 0, 0, true, BASE_OWN},
-    {"outside the ranges: WRMSR 0xFFFFFFFF reflected", WR(0xFFFFFFFF, 0), true, 0, 0, 0, true, BASE_OWN},
-    {"MSR_PROT clear, all-ones MSRPM: RDMSR STAR not reflected", RD(MSR_STAR), false, 0xFF, 0,
-     0, false, BASE_OWN},
+    {"outside the ranges: RDMSR 0xC0002000 reflected", RD(0xC0002000), true, 0, 0, 0, true,
+     BASE_OWN},
+    {"outside the ranges: RDMSR 0xC0012000 reflected", RD(0xC0012000), true, 0, 0, 0, true,
+     BASE_OWN},
+    {"outside the ranges: RDMSR 0x40000000 reflected", RD(0x40000000), true, 0, 0, 0, true,
+     BASE_OWN},
+    {"outside the ranges: WRMSR 0xFFFFFFFF reflected", WR(0xFFFFFFFF, 0), true, 0, 0, 0, true,
+     BASE_OWN},
+    {"MSR_PROT clear, all-ones MSRPM: RDMSR STAR not reflected", RD(MSR_STAR), false, 0xFF, 0, 0,
+     false, BASE_OWN},
 
     /* IOPM, APM 15.10.1. */
-    {"port 0x1230 bit: IN 0x1230 (1 byte) reflected", IN(PORT, 1), true, 0, PORT, SET_PORT,
+    {"port 0x1230 bit: IN 0x1230 (1 byte) reflected", IN(PORT, 1), true, 0, PORT, SET_PORT, true,
+     BASE_OWN},
+    {"port 0x1230 bit: IN 0x1231 (1 byte) not reflected", IN(PORT + 1, 1), true, 0, PORT, SET_PORT,
+     false, BASE_OWN},
+    {"port 0x1230 bit: OUT 0x1230 (1 byte) reflected", OUT(PORT, 1, 0x5A), true, 0, PORT, SET_PORT,
      true, BASE_OWN},
-    {"port 0x1230 bit: IN 0x1231 (1 byte) not reflected", IN(PORT + 1, 1), true, 0, PORT,
-     SET_PORT, false, BASE_OWN},
-    {"port 0x1230 bit: OUT 0x1230 (1 byte) reflected", OUT(PORT, 1, 0x5A), true, 0, PORT,
+    {"port 0x1238 bit: IN 0x1237 (2 bytes, across an IOPM byte) reflected", IN(PORT + 7, 2), true,
+     0, PORT + 8, SET_PORT, true, BASE_OWN},
+    {"port 0x1238 bit: IN 0x1235 (4 bytes, across an IOPM byte) reflected", IN(PORT + 5, 4), true,
+     0, PORT + 8, SET_PORT, true, BASE_OWN},
+    {"port 0x1238 bit: OUT 0x1237 (2 bytes) reflected", OUT(PORT + 7, 2, 0x1234), true, 0, PORT + 8,
      SET_PORT, true, BASE_OWN},
-    {"port 0x1238 bit: IN 0x1237 (2 bytes, across an IOPM byte) reflected", IN(PORT + 7, 2),
-     true, 0, PORT + 8, SET_PORT, true, BASE_OWN},
-    {"port 0x1238 bit: IN 0x1235 (4 bytes, across an IOPM byte) reflected", IN(PORT + 5, 4),
-     true, 0, PORT + 8, SET_PORT, true, BASE_OWN},
-    {"port 0x1238 bit: OUT 0x1237 (2 bytes) reflected", OUT(PORT + 7, 2, 0x1234), true, 0,
-     PORT + 8, SET_PORT, true, BASE_OWN},
     {"port 0x1238 bit: IN 0x1236 (2 bytes) not reflected", IN(PORT + 6, 2), true, 0, PORT + 8,
      SET_PORT, false, BASE_OWN},
     {"port 0x1238 bit: IN 0x1237 (1 byte) not reflected", IN(PORT + 7, 1), true, 0, PORT + 8,
@@ -139,15 +151,17 @@ static const struct map_case cases[] = {
      SET_PORT, true, BASE_OWN},
     {"bit 0x10002 (third page): IN 0xFFFF (4 bytes) reflected", IN(0xFFFF, 4), true, 0, 0x10002,
      SET_PORT, true, BASE_OWN},
-    {"bit 0x10000 (third page): IN 0xFFFF (1 byte) not reflected", IN(0xFFFF, 1), true, 0,
-     0x10000, SET_PORT, false, BASE_OWN},
+    {"bit 0x10000 (third page): IN 0xFFFF (1 byte) not reflected", IN(0xFFFF, 1), true, 0, 0x10000,
+     SET_PORT, false, BASE_OWN},
     {"all-zero IOPM: IN 0x1230 not reflected, reads what L1 reads", IN(PORT, 1), true, 0, 0, 0,
      false, BASE_OWN},
-    {"all-zero IOPM: OUT 0x1230 (4 bytes) not reflected", OUT(PORT, 4, 0x12345678), true, 0, 0,
-     0, false, BASE_OWN},
+    {"all-zero IOPM: OUT 0x1230 (4 bytes) not reflected", OUT(PORT, 4, 0x12345678), true, 0, 0, 0,
+     false, BASE_OWN},
     {"all-ones IOPM: IN 0x1230 (4 bytes) reflected", IN(PORT, 4), true, 0xFF, 0, 0, true, BASE_OWN},
-    {"all-ones IOPM: OUT 0x80 (1 byte) reflected", OUT(0x80, 1, 0), true, 0xFF, 0, 0, true, BASE_OWN},
-    {"all-ones IOPM: OUT 0xFFFE (2 bytes) reflected", OUT(0xFFFE, 2, 0), true, 0xFF, 0, 0, true, BASE_OWN},
+    {"all-ones IOPM: OUT 0x80 (1 byte) reflected", OUT(0x80, 1, 0), true, 0xFF, 0, 0, true,
+     BASE_OWN},
+    {"all-ones IOPM: OUT 0xFFFE (2 bytes) reflected", OUT(0xFFFE, 2, 0), true, 0xFF, 0, 0, true,
+     BASE_OWN},
     {"IOIO_PROT clear, all-ones IOPM: IN 0x1230 not reflected", IN(PORT, 1), false, 0xFF, 0, 0,
      false, BASE_OWN},
 
@@ -156,14 +170,14 @@ static const struct map_case cases[] = {
      BASE_NOT_RAM},
     {"IOPM at 0xFEC00000 (not RAM): IN 0x1230 reflected", IN(PORT, 1), true, 0, 0, 0, true,
      BASE_NOT_RAM},
-    {"MSRPM at top of RAM - 4K: RDMSR STAR (RAM page, bit clear) not reflected", RD(MSR_STAR),
-     true, 0, 0, 0, false, BASE_RAM_EDGE},
+    {"MSRPM at top of RAM - 4K: RDMSR STAR (RAM page, bit clear) not reflected", RD(MSR_STAR), true,
+     0, 0, 0, false, BASE_RAM_EDGE},
     {"MSRPM at top of RAM - 4K: RDMSR 0xC0010000 (page past RAM) reflected", RD(MSR_PERF_CTL0),
      true, 0, 0, 0, true, BASE_RAM_EDGE},
-    {"IOPM at top of RAM - 8K: IN 0xFFFF (1 byte, RAM page) not reflected", IN(0xFFFF, 1), true,
-     0, 0, 0, false, BASE_RAM_EDGE},
-    {"IOPM at top of RAM - 8K: IN 0xFFFF (2 bytes, bit 0x10000 past RAM) reflected",
-     IN(0xFFFF, 2), true, 0, 0, 0, true, BASE_RAM_EDGE},
+    {"IOPM at top of RAM - 8K: IN 0xFFFF (1 byte, RAM page) not reflected", IN(0xFFFF, 1), true, 0,
+     0, 0, false, BASE_RAM_EDGE},
+    {"IOPM at top of RAM - 8K: IN 0xFFFF (2 bytes, bit 0x10000 past RAM) reflected", IN(0xFFFF, 2),
+     true, 0, 0, 0, true, BASE_RAM_EDGE},
 };
 
 static struct l2 l2;
@@ -329,9 +343,9 @@ static bool exit_ok(const struct map_case *c, const struct outcome *o)
 	if (is_msr(c))
 		return o->code == SVM_EXIT_MSR && o->rcx == c->op.target &&
 		       o->info1 == (c->op.kind == OP_WRMSR ? SVM_EXITINFO_MSR_WRITE
-							    : SVM_EXITINFO_MSR_READ);
+							   : SVM_EXITINFO_MSR_READ);
 	want = (c->op.kind == OP_IN ? SVM_IOIO_TYPE_IN : 0) | (uint64_t)c->op.target
-									 << SVM_IOIO_PORT_SHIFT;
+								  << SVM_IOIO_PORT_SHIFT;
 	want |= c->op.size == 1 ? SVM_IOIO_SZ8 : c->op.size == 2 ? SVM_IOIO_SZ16 : SVM_IOIO_SZ32;
 	/* IN/OUT with DX: 1 byte, plus the 0x66 prefix for 16 bits. */
 	return o->code == SVM_EXIT_IOIO && (o->info1 & IOIO_CHECKED) == want &&

@@ -110,9 +110,10 @@ static bool seg_equal(const char *name, const struct vmcb_seg *got, const struct
 		  got->limit == want->limit && got->base == want->base;
 
 	if (!ok)
-		kprintf("# %s: sel 0x%x attr 0x%x limit 0x%x base 0x%lx, want 0x%x 0x%x 0x%x 0x%lx\n",
-			name, got->selector, got->attrib, got->limit, got->base, want->selector,
-			want->attrib, want->limit, want->base);
+		kprintf(
+		    "# %s: sel 0x%x attr 0x%x limit 0x%x base 0x%lx, want 0x%x 0x%x 0x%x 0x%lx\n",
+		    name, got->selector, got->attrib, got->limit, got->base, want->selector,
+		    want->attrib, want->limit, want->base);
 	return ok;
 }
 
@@ -220,10 +221,12 @@ static void test_round_trip(struct tap *tap)
 
 	fill_known(&in);
 	ran = load_read_save(&in, &v);
-	tap_check(tap, ran && cpu_holds(&v, &in),
-		  "VMLOAD: FS/GS/TR/LDTR selectors, FS/GS bases and the 8 MSRs read back by the CPU");
-	tap_check(tap, ran && vmcb_holds(&out, &in),
-		  "VMSAVE after VMLOAD: every field (incl. hidden attrib, limit, base) round-trips");
+	tap_check(
+	    tap, ran && cpu_holds(&v, &in),
+	    "VMLOAD: FS/GS/TR/LDTR selectors, FS/GS bases and the 8 MSRs read back by the CPU");
+	tap_check(
+	    tap, ran && vmcb_holds(&out, &in),
+	    "VMSAVE after VMLOAD: every field (incl. hidden attrib, limit, base) round-trips");
 }
 
 /* The other direction: state the CPU got by WRMSR shows up in VMSAVE's image. */
@@ -299,7 +302,7 @@ static void test_canonicalisation(struct tap *tap)
 	const uint64_t bases[] = {0x8000000012345000ull, 0x7FFF800012345000ull};
 
 	for (unsigned int b = 0; b < ARRAY_SIZE(bases); b++) {
-			struct cpu_view v;
+		struct cpu_view v;
 		bool ran, ok;
 
 		fill_known(&in);

@@ -99,6 +99,7 @@ void cpl3_resume(void);
  * return value comes back in RAX, which the gate handler leaves alone while
  * it points the frame back at cpl3_resume at CPL 0.
  */
+/* clang-format off */
 asm(".pushsection .text\n"
     ".global cpl3_call\n"
     "cpl3_call:\n\t"
@@ -136,11 +137,13 @@ asm(".pushsection .text\n"
     "pop %rbp\n\t"
     "ret\n"
     ".popsection");
+/* clang-format on */
 
 static void cpl3_return_handler(struct exc_frame *f)
 {
 	if ((f->cs & 3) != 3)
-		guest_bail_out("CPL 3 return gate entered from CPL %lu at 0x%lx", f->cs & 3, f->rip);
+		guest_bail_out("CPL 3 return gate entered from CPL %lu at 0x%lx", f->cs & 3,
+			       f->rip);
 	f->rip = (uint64_t)cpl3_resume;
 	f->cs = GDT_KERNEL_CS;
 	f->rflags = 2;

@@ -167,7 +167,7 @@ uint64_t guest_ram_top(void);
  * "not ok". Under nestvisor a deviation is a failure like any other.
  */
 bool tap_apm(struct tap *tap, bool ok, bool qemu_deviation, const char *why, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* Low 32 bits bare (QEMU zero-extends), all 64 bits under nestvisor (decision 2). */
 bool svm_exit_is_invalid(uint64_t exit_code);

@@ -146,9 +146,14 @@ static enum vcpu_action handle_invd(struct vcpu *v)
 }
 
 /*
- * VMMCALL is nestvisor's hypercall. Function 0 (RAX = 0) answers RAX = 0:
- * the cheapest round trip, used by the benchmark. Others: RAX = -1.
+ * VMMCALL is nestvisor's hypercall (RAX = function, result in RAX):
+ * 0 answers 0, the cheapest round trip (bench); 1 answers the number of
+ * #VMEXITs this guest has caused so far (bench_nested counts L0 exits per
+ * nested round trip with it). Others answer -1.
  */
+#define HYPERCALL_NOP	     0
+#define HYPERCALL_EXIT_COUNT 1
+
 static enum vcpu_action handle_vmmcall(struct vcpu *v)
 {
 	uint64_t *rax = &v->regs.gpr[GPR_RAX];
@@ -157,7 +162,7 @@ static enum vcpu_action handle_vmmcall(struct vcpu *v)
 	if (v->nested.in_l2)
 		return handle_ud(v);
 
-	*rax = *rax == 0 ? 0 : ~0ull;
+	*rax = *rax == HYPERCALL_NOP ? 0 : *rax == HYPERCALL_EXIT_COUNT ? v->nr_exits : ~0ull;
 	return vcpu_complete_known_insn(v, opcode_vmmcall, sizeof(opcode_vmmcall));
 }
 

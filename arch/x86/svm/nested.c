@@ -7,6 +7,7 @@
  * the minimal #VMEXIT of decision 2: nothing was built, so nothing needs
  * tearing down. L1's own state stays in vmcb01 while L2 runs in vmcb02.
  */
+#include <stddef.h>
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/svm/exits.h"
@@ -29,6 +30,10 @@ static const uint8_t opcode_vmsave[] = {0x0F, 0x01, 0xDB};
 static const uint8_t opcode_stgi[] = {0x0F, 0x01, 0xDC};
 static const uint8_t opcode_clgi[] = {0x0F, 0x01, 0xDD};
 static const uint8_t opcode_invlpga[] = {0x0F, 0x01, 0xDF};
+
+/* The VMCB12 bytes nestvisor consumes: control up to nRIP, save up to G_PAT. */
+#define VMCB12_CONTROL_USED (offsetof(struct vmcb_control, next_rip) + 8)
+#define VMCB12_SAVE_USED    (offsetof(struct vmcb_save, g_pat) + 8)
 
 #define DR6_BS	     (1ull << 14)
 #define DR7_RESET    0x400ull
@@ -54,6 +59,8 @@ const char *nested_init(struct vcpu *v)
 	n->vmcb02 = pmm_virt(pmm, n->vmcb02_pa);
 	n->snapshot = pmm_virt(pmm, n->snapshot_pa);
 	n->msrpm02 = pmm_virt(pmm, n->msrpm02_pa);
+	/* L0's own map until an L1 map is merged in. */
+	memcpy(n->msrpm02, pmm_virt(pmm, svm_host.msrpm_pa), SVM_MSRPM_SIZE);
 	return 0;
 }
 
@@ -185,7 +192,12 @@ static void enter_l2(struct vcpu *v, uint64_t vmcb12_gpa)
 	v01->save.rsp = v->regs.gpr[GPR_RSP];
 	n->l1_tf = v01->save.rflags & RFLAGS_TF;
 
-	memset(v02, 0, sizeof(*v02));
+	/*
+	 * Every control field below VMCB02 uses is written here; the rest of
+	 * the control area starts from zero (the save area's other fields are
+	 * zero from allocation and only ever hold what VMSAVE put there).
+	 */
+	memset(ctl, 0, offsetof(struct vmcb_control, reserved_0x0c4));
 	/* L0's intercepts OR L1's: what either needs exits (spec 2.3). */
 	vcpu_l0_intercepts(ctl);
 	for (unsigned int i = 0; i < NR_INTERCEPT_WORDS; i++)
@@ -254,8 +266,13 @@ enum vcpu_action nested_vmrun(struct vcpu *v)
 	vmcb12 = (struct vmcb *)(ram.base + gpa);
 	n->nr_vmruns++;
 
-	/* Decision 1: one copy; VMCB12 is not read again until the #VMEXIT. */
-	memcpy(n->snapshot, vmcb12, sizeof(*vmcb12));
+	/*
+	 * Decision 1: one copy of every field nestvisor consumes (control area
+	 * up to nRIP, save area up to G_PAT); VMCB12 is not read again until
+	 * the #VMEXIT.
+	 */
+	memcpy(&n->snapshot->control, &vmcb12->control, VMCB12_CONTROL_USED);
+	memcpy(&n->snapshot->save, &vmcb12->save, VMCB12_SAVE_USED);
 	vmcb12_cache_fill(&n->cache, n->snapshot, &nested_advertised);
 	env = l1_env(v);
 	why = nested_check_vmcb12(&n->cache, &env);
@@ -269,12 +286,14 @@ enum vcpu_action nested_vmrun(struct vcpu *v)
 		vmrun_failed(v, vmcb12, why);
 		return VCPU_RESUME;
 	}
-	/* L0 intercepts every MSR itself; the merge keeps that true if it ever does not. */
-	if (vmcb12_cache_intercepts(&n->cache, INTERCEPT_MSR_PROT))
+	/*
+	 * VMCB02's MSRPM is L0's map OR L1's (spec 2.1 step 8), built into its
+	 * own buffer. While L0 intercepts every MSR (svm_enable), that union is
+	 * L0's all-ones map whatever L1's says, and msrpm02 already holds it.
+	 */
+	if (!svm_host.msrpm_all_ones && vmcb12_cache_intercepts(&n->cache, INTERCEPT_MSR_PROT))
 		nested_msrpm_merge(n->msrpm02, pmm_virt(v->guest->pmm, svm_host.msrpm_pa), &ram,
 				   n->cache.msrpm_base_pa);
-	else
-		memcpy(n->msrpm02, pmm_virt(v->guest->pmm, svm_host.msrpm_pa), SVM_MSRPM_SIZE);
 	enter_l2(v, gpa);
 	return VCPU_RESUME;
 }

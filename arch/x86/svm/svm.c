@@ -103,6 +103,7 @@ const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm)
 	h->msrpm_pa = alloc_ones(pmm, SVM_MSRPM_PAGES);
 	if (!h->hsave_pa || !h->host_state_pa || !h->iopm_pa || !h->msrpm_pa)
 		return "out of memory for the SVM host pages";
+	h->msrpm_all_ones = true;
 	/* APM 15.4: SVM instructions #UD until EFER.SVME is set. */
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	/* APM 15.30.4: the host save area, 4 KiB aligned. */

@@ -13,6 +13,7 @@ struct svm_host {
 	uint64_t host_state_pa; /* VMSAVE/VMLOAD area for the host around VMRUN */
 	uint64_t iopm_pa;	/* all ones: every port intercepted */
 	uint64_t msrpm_pa;	/* all ones: every MSR intercepted */
+	bool msrpm_all_ones;	/* so a merge with any L1 map gives it back */
 	uint64_t host_cr0, host_cr4, host_efer;
 	/* Host CPUID values every exit would otherwise ask for again. */
 	uint32_t max_basic_leaf, max_ext_leaf;
