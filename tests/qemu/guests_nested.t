@@ -55,4 +55,13 @@ for my $g ('l1_basic', 'l1_lapic', sort @nested) {
 	ok(!@diff, "$g: every test passes both ways with the same name") or diag($_) for @diff;
 }
 
+# -cpu max has VGIF and nestvisor keeps L1's GIF in V_GIF; EPYC has none and
+# GIF is emulated with STGI/CLGI intercepts. Both paths must pass.
+for my $g (grep { -e "$build/guests/$_.elf" } qw(nested_gif nested_demo nested_checks)) {
+	my $r = qemu_run(kernel => "$build/nestvisor.elf", initrd => "$build/guests/$g.elf name=$g",
+		cpu => 'EPYC', cpu_required => 1, timeout => 180);
+	expect_status($r, EXIT_PASS, "$g under nestvisor on EPYC (software GIF)");
+	expect_clean_tap($r, "$g under nestvisor on EPYC");
+}
+
 done_testing();

@@ -495,6 +495,9 @@ enum vcpu_action nested_stgi_clgi(struct vcpu *v, bool set)
 	if (svm_insn_faults(v, false))
 		return VCPU_RESUME;
 	v->nested.gif = set;
+	/* An STGI intercepted only to open an NMI window (vGIF) has done its job. */
+	if (!v->nested.in_l2)
+		nested_svme_changed(v);
 	return vcpu_complete_known_insn(v, set ? opcode_stgi : opcode_clgi, 3);
 }
 
@@ -525,6 +528,40 @@ void nested_svme_changed(struct vcpu *v)
 		vmcb_clear_intercept(c, INTERCEPT_EXCEPTION(EXC_GP));
 	else
 		vmcb_set_intercept(c, INTERCEPT_EXCEPTION(EXC_GP));
+	/*
+	 * APM 15.33.2: with hardware vGIF, L1's STGI/CLGI only flip V_GIF and
+	 * need no exit. The CPU checks its own EFER.SVME (always 1) though, so
+	 * while L1's SVME is 0 they stay intercepted to get their #UD.
+	 */
+	if (nested_hw_vgif() && v->nested.svme) {
+		vmcb_clear_intercept(c, INTERCEPT_STGI);
+		vmcb_clear_intercept(c, INTERCEPT_CLGI);
+	} else {
+		vmcb_set_intercept(c, INTERCEPT_STGI);
+		vmcb_set_intercept(c, INTERCEPT_CLGI);
+	}
+}
+
+bool nested_hw_vgif(void)
+{
+	return svm_host.caps.features & SVM_FEAT_VGIF;
+}
+
+/*
+ * With vGIF, L1's GIF lives in vmcb01's V_GIF while L1 runs: the loop
+ * copies it in before VMRUN of vmcb01 and back out after.
+ */
+void nested_gif_to_vmcb01(struct vcpu *v)
+{
+	struct vmcb_control *c = &v->nested.vmcb01->control;
+
+	c->int_ctl = (c->int_ctl & ~VMCB_INT_CTL_V_GIF) | VMCB_INT_CTL_V_GIF_ENABLE |
+		     (v->nested.gif ? VMCB_INT_CTL_V_GIF : 0);
+}
+
+void nested_gif_from_vmcb01(struct vcpu *v)
+{
+	v->nested.gif = v->nested.vmcb01->control.int_ctl & VMCB_INT_CTL_V_GIF;
 }
 
 enum vcpu_action nested_l1_gp(struct vcpu *v)

@@ -51,7 +51,11 @@ enum vcpu_action nested_invlpga(struct vcpu *v);
  * behalf of L2 as L1's hardware would.
  */
 bool nested_reflect_exit(struct vcpu *v);
-/* Keeps the #GP intercept of vmcb01 in step with L1's EFER.SVME. */
+/* Whether L1's GIF is kept by hardware vGIF (APM 15.33.2) while L1 runs. */
+bool nested_hw_vgif(void);
+void nested_gif_to_vmcb01(struct vcpu *v);
+void nested_gif_from_vmcb01(struct vcpu *v);
+/* Keeps the #GP (and with vGIF the STGI/CLGI) intercepts of vmcb01 in step with L1's EFER.SVME. */
 void nested_svme_changed(struct vcpu *v);
 /* #GP in L1 while it has SVME=0: #UD for its SVM instructions, else the #GP. */
 enum vcpu_action nested_l1_gp(struct vcpu *v);

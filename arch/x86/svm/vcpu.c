@@ -435,8 +435,21 @@ static void inject_events(struct vcpu *v)
 		return;
 	}
 	/* APM 15.17: while GIF is 0, NMIs and interrupts stay pending. */
-	if (!v->nested.gif)
+	if (!v->nested.gif) {
+		/*
+		 * With vGIF, L1's STGI does not exit: V_IRQ waits for V_GIF and
+		 * IF (the VINTR exit comes right after STGI), and an NMI needs
+		 * the STGI intercept to see the window (APM 15.33.2).
+		 */
+		if (nested_hw_vgif() && !v->nested.in_l2) {
+			if (v->lapic.nmi_pending)
+				vmcb_set_intercept(c, INTERCEPT_STGI);
+			vector = vlapic_pending_irq(&v->lapic);
+			if (vector >= 0)
+				request_irq_window(v, vector);
+		}
 		return;
+	}
 	if (v->lapic.nmi_pending) {
 		if (v->nested.in_l2 && nested_l1_intercepts(v, INTERCEPT_NMI)) {
 			nested_vmexit(v, SVM_EXIT_NMI, 0, 0);
@@ -501,6 +514,7 @@ void vcpu_run(struct vcpu *v)
 	while (!v->stopped) {
 		uint64_t now = rdtsc();
 		struct vmcb *vmcb;
+		bool in_l1_vgif;
 
 		vlapic_update_timer(&v->lapic, now);
 		if (now >= g->deadline_tsc) {
@@ -512,12 +526,17 @@ void vcpu_run(struct vcpu *v)
 		arm_host_timer(v, now);
 		/* Injection may have switched to L1 with a #VMEXIT: use what is active now. */
 		vmcb = v->vmcb;
+		in_l1_vgif = nested_hw_vgif() && !v->nested.in_l2;
+		if (in_l1_vgif)
+			nested_gif_to_vmcb01(v);
 		vmcb->save.rax = v->regs.gpr[GPR_RAX];
 		vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 
 		svm_world_switch(&v->regs, v->vmcb_pa, svm_host.host_state_pa);
 
 		restore_host_mode();
+		if (in_l1_vgif)
+			nested_gif_from_vmcb01(v);
 		v->regs.gpr[GPR_RAX] = vmcb->save.rax;
 		v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
 		vmcb->control.tlb_control = VMCB_TLB_CONTROL_DO_NOTHING;
