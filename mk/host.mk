@@ -1,7 +1,7 @@
 # Host-built unit tests of the pure logic (tests/host/), with cmocka,
 # ASan/UBSan and gcov. Each test names the sources it links against in a
 # line of its own:  /* host-test-sources: kernel/a.c kernel/b.c */
-HOST_BUILD := $(BUILD)/host
+HOST_BUILD ?= $(BUILD)/host
 HOST_CFLAGS := -std=gnu11 -O0 -g --coverage -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -I. $(WARN) -Wno-missing-prototypes -Wno-format-nonliteral -Wno-frame-larger-than -MMD -MP
 
@@ -23,16 +23,20 @@ $(HOST_BUILD)/test_%: $(HOST_BUILD)/tests/host/test_%.o $$(patsubst %.c,$(HOST_B
 
 host-tests: $(HOST_BINS)
 
-coverage: host-tests
-	$(V)find $(HOST_BUILD) -name '*.gcda' -delete
-	$(V)for t in $(HOST_BINS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t > /dev/null || exit 1; done
-	$(V)lcov --quiet --capture --directory $(HOST_BUILD) --base-directory . --no-external \
-		--output-file $(HOST_BUILD)/coverage.info
-	$(V)lcov --quiet --remove $(HOST_BUILD)/coverage.info '*/tests/*' \
-		--output-file $(HOST_BUILD)/coverage.info
-	$(V)genhtml --quiet $(HOST_BUILD)/coverage.info --output-directory $(BUILD)/coverage
-	$(V)lcov --list $(HOST_BUILD)/coverage.info
-	$(V)lcov --summary $(HOST_BUILD)/coverage.info
+# A fresh tree of its own, so no stale .gcda from earlier builds disturbs lcov.
+COV_BUILD := $(BUILD)/cov
+coverage:
+	$(V)rm -rf $(COV_BUILD)
+	$(V)$(MAKE) --no-print-directory HOST_BUILD=$(COV_BUILD) host-tests
+	$(V)for t in $(patsubst $(HOST_BUILD)/%,$(COV_BUILD)/%,$(HOST_BINS)); do \
+		CMOCKA_MESSAGE_OUTPUT=TAP $$t > /dev/null || exit 1; done
+	$(V)lcov --quiet --capture --directory $(COV_BUILD) --base-directory . --no-external \
+		--output-file $(COV_BUILD)/coverage.info 2>/dev/null
+	$(V)lcov --quiet --remove $(COV_BUILD)/coverage.info '*/tests/*' \
+		--output-file $(COV_BUILD)/coverage.info
+	$(V)genhtml --quiet $(COV_BUILD)/coverage.info --output-directory $(BUILD)/coverage
+	$(V)lcov --list $(COV_BUILD)/coverage.info
+	$(V)lcov --summary $(COV_BUILD)/coverage.info
 	@echo "coverage report: $(BUILD)/coverage/index.html"
 
 .PHONY: host-tests coverage

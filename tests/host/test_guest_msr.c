@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "arch/x86/cpu_bits.h"
 #include "arch/x86/svm/vmcb.h"
 #include "kernel/guest_msr.h"
 
@@ -483,10 +484,110 @@ static void test_unknown_msrs(void **state)
 	}
 }
 
+/* --- SVM offered (nested SVM): EFER.SVME, VM_HSAVE_PA, VM_CR (APM 15.4, 15.30) --- */
+
+static bool svme;
+static uint64_t hsave_pa, vm_cr;
+
+static int setup_svm(void **state)
+{
+	setup(state);
+	svme = false;
+	hsave_pa = 0;
+	vm_cr = 0;
+	ctx.svm = true;
+	ctx.svme = &svme;
+	ctx.hsave_pa = &hsave_pa;
+	ctx.vm_cr = &vm_cr;
+	ctx.phys_addr_bits = 40;
+	return 0;
+}
+
+static void test_svm_efer_svme(void **state)
+{
+	uint64_t efer = SCE | LME | LMA | NXE;
+
+	(void)state;
+	/* L1's SVME reads back what it wrote; the VMCB keeps SVME set for VMRUN. */
+	assert_int_equal(rd_ok(MSR_EFER), efer);
+	wr_ok(MSR_EFER, efer | SVME);
+	assert_true(svme);
+	assert_int_equal(rd_ok(MSR_EFER), efer | SVME);
+	wr_ok(MSR_EFER, efer);
+	assert_false(svme);
+	assert_int_equal(rd_ok(MSR_EFER), efer);
+	assert_int_equal(get64(&vmcb, OFF_EFER) & SVME, SVME);
+	/* VM_CR.SVMDIS makes SVME reserved (APM 15.30.1). */
+	vm_cr = VM_CR_SVMDIS;
+	wr_gp(MSR_EFER, efer | SVME);
+	assert_false(svme);
+}
+
+static void test_svm_efer_in_l2(void **state)
+{
+	(void)state;
+	/* L2's EFER is its own: SVME shows as set and stays set, L1's flag is untouched. */
+	ctx.in_l2 = true;
+	assert_int_equal(rd_ok(MSR_EFER), SCE | LME | LMA | NXE | SVME);
+	wr_ok(MSR_EFER, SCE | LME | NXE | SVME);
+	assert_false(svme);
+}
+
+static void test_svm_hsave_pa(void **state)
+{
+	(void)state;
+	assert_int_equal(rd_ok(MSR_VM_HSAVE_PA), 0);
+	wr_ok(MSR_VM_HSAVE_PA, 0x12345000);
+	assert_int_equal(hsave_pa, 0x12345000);
+	assert_int_equal(rd_ok(MSR_VM_HSAVE_PA), 0x12345000);
+	/* APM 15.30.4 / decision 3: unaligned or beyond the physical width #GPs, no change. */
+	wr_gp(MSR_VM_HSAVE_PA, 0x12345008);
+	wr_gp(MSR_VM_HSAVE_PA, 1ull << 40);
+	wr_gp(MSR_VM_HSAVE_PA, ~0ull << 12);
+	assert_int_equal(hsave_pa, 0x12345000);
+	wr_ok(MSR_VM_HSAVE_PA, (1ull << 40) - 0x1000);
+}
+
+static void test_svm_vm_cr(void **state)
+{
+	(void)state;
+	assert_int_equal(rd_ok(MSR_VM_CR), 0);
+	/* Reserved bits 63:5 #GP. */
+	wr_gp(MSR_VM_CR, 1u << 5);
+	wr_gp(MSR_VM_CR, 1ull << 63);
+	/* SVMDIS cannot be set while SVME is 1. */
+	svme = true;
+	wr_gp(MSR_VM_CR, VM_CR_SVMDIS);
+	svme = false;
+	wr_ok(MSR_VM_CR, VM_CR_SVMDIS);
+	assert_int_equal(vm_cr, VM_CR_SVMDIS);
+	/* With LOCK set, LOCK and SVMDIS are frozen. */
+	wr_ok(MSR_VM_CR, VM_CR_SVMDIS | VM_CR_LOCK);
+	wr_gp(MSR_VM_CR, VM_CR_LOCK);
+	wr_gp(MSR_VM_CR, VM_CR_SVMDIS);
+	wr_ok(MSR_VM_CR, VM_CR_SVMDIS | VM_CR_LOCK | VM_CR_DPD);
+	assert_int_equal(rd_ok(MSR_VM_CR), VM_CR_SVMDIS | VM_CR_LOCK | VM_CR_DPD);
+}
+
+static void test_svm_msrs_hidden_without_svm(void **state)
+{
+	(void)state;
+	/* Without SVM in CPUID these MSRs do not exist (the default context). */
+	rd_gp(MSR_VM_HSAVE_PA);
+	rd_gp(MSR_VM_CR);
+	wr_gp(MSR_VM_HSAVE_PA, 0x1000);
+	wr_gp(MSR_VM_CR, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_save_area_msrs, setup),
+	    cmocka_unit_test_setup(test_svm_efer_svme, setup_svm),
+	    cmocka_unit_test_setup(test_svm_efer_in_l2, setup_svm),
+	    cmocka_unit_test_setup(test_svm_hsave_pa, setup_svm),
+	    cmocka_unit_test_setup(test_svm_vm_cr, setup_svm),
+	    cmocka_unit_test_setup(test_svm_msrs_hidden_without_svm, setup),
 	    cmocka_unit_test_setup(test_save_area_canonical, setup),
 	    cmocka_unit_test_setup(test_efer_read_hides_svme, setup),
 	    cmocka_unit_test_setup(test_efer_reserved_bits, setup),
