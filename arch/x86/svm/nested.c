@@ -547,22 +547,6 @@ bool nested_hw_vgif(void)
 	return svm_host.caps.features & SVM_FEAT_VGIF;
 }
 
-/*
- * With vGIF, L1's GIF lives in vmcb01's V_GIF while L1 runs: the loop
- * copies it in before VMRUN of vmcb01 and back out after.
- */
-void nested_gif_to_vmcb01(struct vcpu *v)
-{
-	struct vmcb_control *c = &v->nested.vmcb01->control;
-
-	c->int_ctl = (c->int_ctl & ~VMCB_INT_CTL_V_GIF) | VMCB_INT_CTL_V_GIF_ENABLE |
-		     (v->nested.gif ? VMCB_INT_CTL_V_GIF : 0);
-}
-
-void nested_gif_from_vmcb01(struct vcpu *v)
-{
-	v->nested.gif = v->nested.vmcb01->control.int_ctl & VMCB_INT_CTL_V_GIF;
-}
 
 enum vcpu_action nested_l1_gp(struct vcpu *v)
 {

@@ -53,8 +53,6 @@ enum vcpu_action nested_invlpga(struct vcpu *v);
 bool nested_reflect_exit(struct vcpu *v);
 /* Whether L1's GIF is kept by hardware vGIF (APM 15.33.2) while L1 runs. */
 bool nested_hw_vgif(void);
-void nested_gif_to_vmcb01(struct vcpu *v);
-void nested_gif_from_vmcb01(struct vcpu *v);
 /* Keeps the #GP (and with vGIF the STGI/CLGI) intercepts of vmcb01 in step with L1's EFER.SVME. */
 void nested_svme_changed(struct vcpu *v);
 /* #GP in L1 while it has SVME=0: #UD for its SVM instructions, else the #GP. */

@@ -509,6 +509,7 @@ static void restore_host_mode(void)
 void vcpu_run(struct vcpu *v)
 {
 	struct guest *g = v->guest;
+	bool vgif = nested_hw_vgif();
 
 	wrmsr(MSR_TSC_AUX, v->tsc_aux);
 	while (!v->stopped) {
@@ -526,9 +527,12 @@ void vcpu_run(struct vcpu *v)
 		arm_host_timer(v, now);
 		/* Injection may have switched to L1 with a #VMEXIT: use what is active now. */
 		vmcb = v->vmcb;
-		in_l1_vgif = nested_hw_vgif() && !v->nested.in_l2;
+		/* With vGIF, L1's GIF lives in vmcb01's V_GIF while L1 runs (APM 15.33.2). */
+		in_l1_vgif = vgif && !v->nested.in_l2;
 		if (in_l1_vgif)
-			nested_gif_to_vmcb01(v);
+			vmcb->control.int_ctl = (vmcb->control.int_ctl & ~VMCB_INT_CTL_V_GIF) |
+						VMCB_INT_CTL_V_GIF_ENABLE |
+						(v->nested.gif ? VMCB_INT_CTL_V_GIF : 0);
 		vmcb->save.rax = v->regs.gpr[GPR_RAX];
 		vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 
@@ -536,7 +540,7 @@ void vcpu_run(struct vcpu *v)
 
 		restore_host_mode();
 		if (in_l1_vgif)
-			nested_gif_from_vmcb01(v);
+			v->nested.gif = vmcb->control.int_ctl & VMCB_INT_CTL_V_GIF;
 		v->regs.gpr[GPR_RAX] = vmcb->save.rax;
 		v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
 		vmcb->control.tlb_control = VMCB_TLB_CONTROL_DO_NOTHING;
