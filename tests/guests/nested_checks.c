@@ -43,8 +43,9 @@
 #define CS_ATTR_32   (SVM_SEG_ATTR_G | SVM_SEG_ATTR_DB | SVM_SEG_ATTR_P | SVM_SEG_ATTR_S | 0xB)
 #define DATA_ATTR_32 (SVM_SEG_ATTR_G | SVM_SEG_ATTR_DB | SVM_SEG_ATTR_P | SVM_SEG_ATTR_S | 0x3)
 
-#define CR4_MCE_PGE_PCE (CR4_DE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
-#define CPUID_EXT_EDX_NX (1u << 20)
+/* Defined CR4 bits every x86-64 CPU has, beyond what L1 sets. */
+#define CR4_DEFINED_EXTRA (CR4_DE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+#define CPUID_EXT_EDX_NX  (1u << 20)
 
 static struct l2 l2;
 /* The VMCB12 as it was just before VMRUN (static: a page is too big for the stack). */
@@ -249,109 +250,108 @@ struct check {
 	const char *deviation;
 };
 
-#define EV_RAW(vec, type)	 (SVM_EVENT_VALID | ((uint64_t)(type) << SVM_EVENT_TYPE_SHIFT) | (vec))
-#define EV(vec, type)		 EV_RAW(vec, SVM_EVENT_TYPE_##type)
-#define BIT(n)			 (1ull << (n))
-#define KIB(n)			 ((uint64_t)(n) << 10)
+#define EV_RAW(vec, type) (SVM_EVENT_VALID | ((uint64_t)(type) << SVM_EVENT_TYPE_SHIFT) | (vec))
+#define EV(vec, type)	  EV_RAW(vec, SVM_EVENT_TYPE_##type)
+#define BIT(n)		  (1ull << (n))
+#define KIB(n)		  ((uint64_t)(n) << 10)
 
-#define DEV_VECTOR "VMRUN accepts TYPE 3 with a reserved vector below 31 and delivers it (APM 15.20)"
-#define DEV_BR	   "#BR injected into a 64-bit guest is delivered instead of failing (APM 15.20)"
+#define DEV_VECTOR                                                                                 \
+	"VMRUN accepts TYPE 3 with a reserved vector below 31 and delivers it (APM 15.20)"
+#define DEV_BR "#BR injected into a 64-bit guest is delivered instead of failing (APM 15.20)"
 #define DEV_MAP_END                                                                                \
 	"VMRUN fails when the map's last byte is the last byte below 2^MAXPHYADDR (APM 15.5.1)"
 #define DEV_PAE_CR3 "the VMRUN CR3 check only covers bits at or above MAXPHYADDR (APM 15.5.1)"
 
 static const struct check checks[] = {
-	{"baseline: the unmodified VMCB12", RUN, m_none, 0, 0},
-	{"C1 EFER.SVME = 0", FAIL, m_efer_clear, EFER_SVME, 0},
-	{"C2 CR0.CD = 0 with CR0.NW = 1", FAIL, m_cr0_cd_nw, CR0_NW, 0},
-	{"C2 control: CR0.CD = 1 with CR0.NW = 1 is legal", RUN, m_cr0_cd_nw, CR0_CD | CR0_NW, 0},
-	{"C3 CR0 bit 32 set", FAIL, m_cr0_or, BIT(32), 0},
-	{"C3 CR0 bit 63 set", FAIL, m_cr0_or, BIT(63), 0},
-	{"C4 long mode: CR3 bit 63 set", FAIL, m_cr3_or, BIT(63), 0},
-	{"C4 long mode: CR3 bit 52 set", FAIL, m_cr3_or, BIT(52), 0},
-	{"C4 long mode: CR3 bit MAXPHYADDR set", FAIL, m_cr3_maxphy, 0, 0},
-	{"C4 control: long-mode CR3 reserved bits 11:5 and 2:0 (not MBZ)", RUN, m_cr3_or, 0xFE7, 0},
-	{"C4 legacy PAE: CR3 bit 63 set", FAIL, m_pae_legacy, BIT(63), 0},
-	{"C4 legacy PAE: CR3 bit 32 set", FAIL, m_pae_legacy, BIT(32), DEV_PAE_CR3},
-	{"C4 control: legacy PAE L2 with a 32-bit CR3", RUN, m_pae_legacy, 0, 0},
-	{"C5 CR4 bit 13 (VMXE, reserved on AMD) set", FAIL, m_cr4_or, BIT(13), 0},
-	{"C5 CR4 bit 14 set", FAIL, m_cr4_or, BIT(14), 0},
-	{"C5 CR4 bit 15 set", FAIL, m_cr4_or, BIT(15), 0},
-	{"C5 CR4 bit 19 set", FAIL, m_cr4_or, BIT(19), 0},
-	{"C5 CR4 bit 26 set", FAIL, m_cr4_or, BIT(26), 0},
-	{"C5 CR4 bit 31 set", FAIL, m_cr4_or, BIT(31), 0},
-	{"C5 CR4 bit 32 set", FAIL, m_cr4_or, BIT(32), 0},
-	{"C5 CR4 bit 63 set", FAIL, m_cr4_or, BIT(63), 0},
-	{"C5 control: CR4 with DE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT", RUN, m_cr4_or,
-	 CR4_MCE_PGE_PCE, 0},
-	{"C6 DR6 bit 32 set", FAIL, m_dr6, BIT(32) | 0xFFFF0FF0, 0},
-	{"C6 DR6 bit 63 set", FAIL, m_dr6, BIT(63) | 0xFFFF0FF0, 0},
-	{"C6 control: DR6 = 0xFFFFFFFF (bits 31:0 are not checked)", RUN, m_dr6, 0xFFFFFFFF, 0},
-	{"C7 DR7 bit 32 set", FAIL, m_dr7, BIT(32) | 0x400, 0},
-	{"C7 DR7 bit 63 set", FAIL, m_dr7, BIT(63) | 0x400, 0},
-	{"C7 control: DR7 = 0xFFFF0400 (no breakpoint enabled)", RUN, m_dr7, 0xFFFF0400, 0},
-	{"C8 EFER bit 1 (MBZ) set", FAIL, m_efer_or, BIT(1), 0},
-	{"C8 EFER bit 9 (MBZ) set", FAIL, m_efer_or, BIT(9), 0},
-	{"C8 EFER bit 16 (MBZ) set", FAIL, m_efer_or, BIT(16), 0},
-	{"C8 EFER bit 19 (MBZ) set", FAIL, m_efer_or, BIT(19), 0},
-	{"C8 EFER bit 22 (MBZ) set", FAIL, m_efer_or, BIT(22), 0},
-	{"C8 EFER bit 32 (MBZ) set", FAIL, m_efer_or, BIT(32), 0},
-	{"C8 EFER bit 63 (MBZ) set", FAIL, m_efer_or, BIT(63), 0},
-	{"C8 control: EFER with SCE and NXE", RUN, m_efer_legal, 0, 0},
-	{"C10 EFER.LME and CR0.PG with CR4.PAE = 0", FAIL, m_cr4_clear, CR4_PAE, 0},
-	{"C11 EFER.LME and CR0.PG with CR0.PE = 0", FAIL, m_cr0_clear, CR0_PE, 0},
-	{"C12 long mode with CS.L = 1 and CS.D = 1", FAIL, m_cs_attr, CS_ATTR_64 | SVM_SEG_ATTR_DB,
-	 0},
-	{"C12 control: CS.L = 0, CS.D = 1 (compatibility mode)", RUN, m_cs_attr, CS_ATTR_32, 0},
-	{"C14 VMRUN intercept clear", FAIL, m_no_vmrun_intercept, 0, 0},
-	{"C15 ASID 0", FAIL, m_asid, 0, 0},
-	{"C15 control: ASID = number of ASIDs - 1", RUN, m_asid_last, 0, 0},
-	{"C16 MSRPM base 2^MAXPHYADDR - 4K (8K map crosses the limit)", FAIL, m_msrpm_below_limit,
-	 KIB(4), 0},
-	{"C16 MSRPM base 2^MAXPHYADDR", FAIL, m_msrpm_below_limit, 0, 0},
-	{"C16 MSRPM base 0xFFFFFFFFFFFFF000 (wraps around)", FAIL, m_msrpm_at, ~0xFFFull, 0},
-	{"C16 control: MSRPM base 2^MAXPHYADDR - 8K (map ends at the limit)", RUN,
-	 m_msrpm_below_limit, KIB(8), DEV_MAP_END},
-	{"C16 control: MSRPM base 2^MAXPHYADDR - 8K + 0xFFF (bits 11:0 ignored)", RUN,
-	 m_msrpm_below_limit, KIB(8) - 0xFFF, DEV_MAP_END},
-	{"C16 IOPM base 2^MAXPHYADDR - 8K (12K map crosses the limit)", FAIL, m_iopm_below_limit,
-	 KIB(8), 0},
-	{"C16 IOPM base 2^MAXPHYADDR - 4K", FAIL, m_iopm_below_limit, KIB(4), 0},
-	{"C16 IOPM base 0xFFFFFFFFFFFFF000 (wraps around)", FAIL, m_iopm_at, ~0xFFFull, 0},
-	{"C16 control: IOPM base 2^MAXPHYADDR - 12K (map ends at the limit)", RUN,
-	 m_iopm_below_limit, KIB(12), 0},
-	{"C16 control: IOPM base 2^MAXPHYADDR - 12K + 0xFFF (bits 11:0 ignored)", RUN,
-	 m_iopm_below_limit, KIB(12) - 0xFFF, 0},
-	{"C17 EVENTINJ reserved TYPE 1", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 1), 0},
-	{"C17 EVENTINJ reserved TYPE 5", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 5), 0},
-	{"C17 EVENTINJ reserved TYPE 6", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 6), 0},
-	{"C17 EVENTINJ reserved TYPE 7", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 7), 0},
-	{"C17 EVENTINJ TYPE 3 (exception) vector 2 (NMI)", FAIL, m_event, EV(2, EXCEPTION), 0},
-	{"C17 EVENTINJ TYPE 3 vector 9 (reserved)", FAIL, m_event, EV(9, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 15 (reserved)", FAIL, m_event, EV(15, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 20 (reserved)", FAIL, m_event, EV(20, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 22 (reserved)", FAIL, m_event, EV(22, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 23 (reserved)", FAIL, m_event, EV(23, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 24 (reserved)", FAIL, m_event, EV(24, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 25 (reserved)", FAIL, m_event, EV(25, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 26 (reserved)", FAIL, m_event, EV(26, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 27 (reserved)", FAIL, m_event, EV(27, EXCEPTION), DEV_VECTOR},
-	{"C17 EVENTINJ TYPE 3 vector 31 (reserved)", FAIL, m_event, EV(31, EXCEPTION), 0},
-	{"C17 EVENTINJ TYPE 3 vector 32 (not an exception)", FAIL, m_event, EV(32, EXCEPTION), 0},
-	{"C17 EVENTINJ TYPE 3 vector 255 (not an exception)", FAIL, m_event, EV(255, EXCEPTION),
-	 0},
-	{"C17 EVENTINJ #BR (TYPE 3 vector 5) into a 64-bit L2", FAIL, m_event, EV(5, EXCEPTION),
-	 DEV_BR},
-	{"C17 control: #GP with error code (TYPE 3 vector 13, EV)", RUN, m_event,
-	 SVM_EVENT_VALID | SVM_EVENT_EV | (3ull << 8) | 13 | ((uint64_t)GP_ERROR_CODE << 32), 0},
-	{"C17 control: #DE (TYPE 3 vector 0)", RUN, m_event, EV(0, EXCEPTION), 0},
-	{"C17 control: INTR (TYPE 0) vector 0x70", RUN, m_event, EV(PREFILL_VECTOR, INTR), 0},
-	{"C17 control: NMI (TYPE 2)", RUN, m_event, EV(0, NMI), 0},
-	{"C17 control: software interrupt (TYPE 4) vector 0x71", RUN, m_event, EV(SOFT_VECTOR, SOFT),
-	 0},
-	{"GIF = 0 at VMRUN (CLGI), ASID 0: INVALID and GIF stays 0", FAIL_GIF0, m_asid, 0, 0},
-	{"GIF = 0 at VMRUN (CLGI), CR0 bit 32: INVALID and GIF stays 0", FAIL_GIF0, m_cr0_or,
-	 BIT(32), 0},
+    {"baseline: the unmodified VMCB12", RUN, m_none, 0, 0},
+    {"C1 EFER.SVME = 0", FAIL, m_efer_clear, EFER_SVME, 0},
+    {"C2 CR0.CD = 0 with CR0.NW = 1", FAIL, m_cr0_cd_nw, CR0_NW, 0},
+    {"C2 control: CR0.CD = 1 with CR0.NW = 1 is legal", RUN, m_cr0_cd_nw, CR0_CD | CR0_NW, 0},
+    {"C3 CR0 bit 32 set", FAIL, m_cr0_or, BIT(32), 0},
+    {"C3 CR0 bit 63 set", FAIL, m_cr0_or, BIT(63), 0},
+    {"C4 long mode: CR3 bit 63 set", FAIL, m_cr3_or, BIT(63), 0},
+    {"C4 long mode: CR3 bit 52 set", FAIL, m_cr3_or, BIT(52), 0},
+    {"C4 long mode: CR3 bit MAXPHYADDR set", FAIL, m_cr3_maxphy, 0, 0},
+    {"C4 control: long-mode CR3 reserved bits 11:5 and 2:0 (not MBZ)", RUN, m_cr3_or, 0xFE7, 0},
+    {"C4 legacy PAE: CR3 bit 63 set", FAIL, m_pae_legacy, BIT(63), 0},
+    {"C4 legacy PAE: CR3 bit 32 set", FAIL, m_pae_legacy, BIT(32), DEV_PAE_CR3},
+    {"C4 control: legacy PAE L2 with a 32-bit CR3", RUN, m_pae_legacy, 0, 0},
+    {"C5 CR4 bit 13 (VMXE, reserved on AMD) set", FAIL, m_cr4_or, BIT(13), 0},
+    {"C5 CR4 bit 14 set", FAIL, m_cr4_or, BIT(14), 0},
+    {"C5 CR4 bit 15 set", FAIL, m_cr4_or, BIT(15), 0},
+    {"C5 CR4 bit 19 set", FAIL, m_cr4_or, BIT(19), 0},
+    {"C5 CR4 bit 26 set", FAIL, m_cr4_or, BIT(26), 0},
+    {"C5 CR4 bit 31 set", FAIL, m_cr4_or, BIT(31), 0},
+    {"C5 CR4 bit 32 set", FAIL, m_cr4_or, BIT(32), 0},
+    {"C5 CR4 bit 63 set", FAIL, m_cr4_or, BIT(63), 0},
+    {"C5 control: CR4 with DE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT", RUN, m_cr4_or, CR4_DEFINED_EXTRA,
+     0},
+    {"C6 DR6 bit 32 set", FAIL, m_dr6, BIT(32) | 0xFFFF0FF0, 0},
+    {"C6 DR6 bit 63 set", FAIL, m_dr6, BIT(63) | 0xFFFF0FF0, 0},
+    {"C6 control: DR6 = 0xFFFFFFFF (bits 31:0 are not checked)", RUN, m_dr6, 0xFFFFFFFF, 0},
+    {"C7 DR7 bit 32 set", FAIL, m_dr7, BIT(32) | 0x400, 0},
+    {"C7 DR7 bit 63 set", FAIL, m_dr7, BIT(63) | 0x400, 0},
+    {"C7 control: DR7 = 0xFFFF0400 (no breakpoint enabled)", RUN, m_dr7, 0xFFFF0400, 0},
+    {"C8 EFER bit 1 (MBZ) set", FAIL, m_efer_or, BIT(1), 0},
+    {"C8 EFER bit 9 (MBZ) set", FAIL, m_efer_or, BIT(9), 0},
+    {"C8 EFER bit 16 (MBZ) set", FAIL, m_efer_or, BIT(16), 0},
+    {"C8 EFER bit 19 (MBZ) set", FAIL, m_efer_or, BIT(19), 0},
+    {"C8 EFER bit 22 (MBZ) set", FAIL, m_efer_or, BIT(22), 0},
+    {"C8 EFER bit 32 (MBZ) set", FAIL, m_efer_or, BIT(32), 0},
+    {"C8 EFER bit 63 (MBZ) set", FAIL, m_efer_or, BIT(63), 0},
+    {"C8 control: EFER with SCE and NXE", RUN, m_efer_legal, 0, 0},
+    {"C10 EFER.LME and CR0.PG with CR4.PAE = 0", FAIL, m_cr4_clear, CR4_PAE, 0},
+    {"C11 EFER.LME and CR0.PG with CR0.PE = 0", FAIL, m_cr0_clear, CR0_PE, 0},
+    {"C12 long mode with CS.L = 1 and CS.D = 1", FAIL, m_cs_attr, CS_ATTR_64 | SVM_SEG_ATTR_DB, 0},
+    {"C12 control: CS.L = 0, CS.D = 1 (compatibility mode)", RUN, m_cs_attr, CS_ATTR_32, 0},
+    {"C14 VMRUN intercept clear", FAIL, m_no_vmrun_intercept, 0, 0},
+    {"C15 ASID 0", FAIL, m_asid, 0, 0},
+    {"C15 control: ASID = number of ASIDs - 1", RUN, m_asid_last, 0, 0},
+    {"C16 MSRPM base 2^MAXPHYADDR - 4K (8K map crosses the limit)", FAIL, m_msrpm_below_limit,
+     KIB(4), 0},
+    {"C16 MSRPM base 2^MAXPHYADDR", FAIL, m_msrpm_below_limit, 0, 0},
+    {"C16 MSRPM base 0xFFFFFFFFFFFFF000 (wraps around)", FAIL, m_msrpm_at, ~0xFFFull, 0},
+    {"C16 control: MSRPM base 2^MAXPHYADDR - 8K (map ends at the limit)", RUN, m_msrpm_below_limit,
+     KIB(8), DEV_MAP_END},
+    {"C16 control: MSRPM base 2^MAXPHYADDR - 8K + 0xFFF (bits 11:0 ignored)", RUN,
+     m_msrpm_below_limit, KIB(8) - 0xFFF, DEV_MAP_END},
+    {"C16 IOPM base 2^MAXPHYADDR - 8K (12K map crosses the limit)", FAIL, m_iopm_below_limit,
+     KIB(8), 0},
+    {"C16 IOPM base 2^MAXPHYADDR - 4K", FAIL, m_iopm_below_limit, KIB(4), 0},
+    {"C16 IOPM base 0xFFFFFFFFFFFFF000 (wraps around)", FAIL, m_iopm_at, ~0xFFFull, 0},
+    {"C16 control: IOPM base 2^MAXPHYADDR - 12K (map ends at the limit)", RUN, m_iopm_below_limit,
+     KIB(12), 0},
+    {"C16 control: IOPM base 2^MAXPHYADDR - 12K + 0xFFF (bits 11:0 ignored)", RUN,
+     m_iopm_below_limit, KIB(12) - 0xFFF, 0},
+    {"C17 EVENTINJ reserved TYPE 1", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 1), 0},
+    {"C17 EVENTINJ reserved TYPE 5", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 5), 0},
+    {"C17 EVENTINJ reserved TYPE 6", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 6), 0},
+    {"C17 EVENTINJ reserved TYPE 7", FAIL, m_event, EV_RAW(PREFILL_VECTOR, 7), 0},
+    {"C17 EVENTINJ TYPE 3 (exception) vector 2 (NMI)", FAIL, m_event, EV(2, EXCEPTION), 0},
+    {"C17 EVENTINJ TYPE 3 vector 9 (reserved)", FAIL, m_event, EV(9, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 15 (reserved)", FAIL, m_event, EV(15, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 20 (reserved)", FAIL, m_event, EV(20, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 22 (reserved)", FAIL, m_event, EV(22, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 23 (reserved)", FAIL, m_event, EV(23, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 24 (reserved)", FAIL, m_event, EV(24, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 25 (reserved)", FAIL, m_event, EV(25, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 26 (reserved)", FAIL, m_event, EV(26, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 27 (reserved)", FAIL, m_event, EV(27, EXCEPTION), DEV_VECTOR},
+    {"C17 EVENTINJ TYPE 3 vector 31 (reserved)", FAIL, m_event, EV(31, EXCEPTION), 0},
+    {"C17 EVENTINJ TYPE 3 vector 32 (not an exception)", FAIL, m_event, EV(32, EXCEPTION), 0},
+    {"C17 EVENTINJ TYPE 3 vector 255 (not an exception)", FAIL, m_event, EV(255, EXCEPTION), 0},
+    {"C17 EVENTINJ #BR (TYPE 3 vector 5) into a 64-bit L2", FAIL, m_event, EV(5, EXCEPTION),
+     DEV_BR},
+    {"C17 control: #GP with error code (TYPE 3 vector 13, EV)", RUN, m_event,
+     SVM_EVENT_VALID | SVM_EVENT_EV | (3ull << 8) | 13 | ((uint64_t)GP_ERROR_CODE << 32), 0},
+    {"C17 control: #DE (TYPE 3 vector 0)", RUN, m_event, EV(0, EXCEPTION), 0},
+    {"C17 control: INTR (TYPE 0) vector 0x70", RUN, m_event, EV(PREFILL_VECTOR, INTR), 0},
+    {"C17 control: NMI (TYPE 2)", RUN, m_event, EV(0, NMI), 0},
+    {"C17 control: software interrupt (TYPE 4) vector 0x71", RUN, m_event, EV(SOFT_VECTOR, SOFT),
+     0},
+    {"GIF = 0 at VMRUN (CLGI), ASID 0: INVALID and GIF stays 0", FAIL_GIF0, m_asid, 0, 0},
+    {"GIF = 0 at VMRUN (CLGI), CR0 bit 32: INVALID and GIF stays 0", FAIL_GIF0, m_cr0_or, BIT(32),
+     0},
 };
 
 /* The vector an EVENTINJ value delivers (NMI: 2), or -1 if it injects nothing. */
@@ -398,7 +398,7 @@ static void check_fail(struct tap *tap, const struct check *k, uint64_t code,
 	bool nv = under_nestvisor();
 	char why[160] = "";
 
-	if (nv ? code != SVM_EXIT_INVALID : (uint32_t)code != (uint32_t)SVM_EXIT_INVALID)
+	if (!svm_checks_exit_invalid(code))
 		ksnprintf(why, sizeof(why), "EXITCODE 0x%lx", code);
 	else if (c->exit_info1 != 0 || (nv && c->exit_info2 != 0))
 		ksnprintf(why, sizeof(why), "EXITINFO1 0x%lx, EXITINFO2 0x%lx", c->exit_info1,
@@ -411,11 +411,12 @@ static void check_fail(struct tap *tap, const struct check *k, uint64_t code,
 	else if (intact)
 		ksnprintf(why, sizeof(why), "L1 %s changed", intact);
 	else if (!svm_checks_gif_was_clear(g))
-		ksnprintf(why, sizeof(why),
-			  "GIF: IPI pending before %d, taken with IF=1 after VMRUN %u, after STGI %u",
-			  g->pending, g->held_with_if, g->after_stgi);
-	if (nv && !why[0] && !vmcb12_only_exit_fields(&l2.vmcb, &before_vmrun,
-						      &vmcb12_scribbled_offset))
+		ksnprintf(
+		    why, sizeof(why),
+		    "GIF: IPI pending before %d, taken with IF=1 after VMRUN %u, after STGI %u",
+		    g->pending, g->held_with_if, g->after_stgi);
+	if (nv && !why[0] &&
+	    !vmcb12_only_exit_fields(&l2.vmcb, &before_vmrun, &vmcb12_scribbled_offset))
 		vmcb12_scribbled++;
 	if (why[0])
 		kprintf("# %s: %s\n", k->name, why);
@@ -431,15 +432,18 @@ static void check_run(struct tap *tap, const struct check *k, uint64_t code, con
 	char why[160] = "";
 
 	if (code != SVM_EXIT_VMMCALL || l2_ran + l2_ran32 != 1)
-		ksnprintf(why, sizeof(why), "exit 0x%lx (EXITINFO1 0x%lx, EXITINFO2 0x%lx, RIP 0x%lx), L2 ran %u times", code,
-			  v->control.exit_info1, v->control.exit_info2, v->save.rip, l2_ran + l2_ran32);
+		ksnprintf(
+		    why, sizeof(why),
+		    "exit 0x%lx (EXITINFO1 0x%lx, EXITINFO2 0x%lx, RIP 0x%lx), L2 ran %u times",
+		    code, v->control.exit_info1, v->control.exit_info2, v->save.rip,
+		    l2_ran + l2_ran32);
 	else if (intact)
 		ksnprintf(why, sizeof(why), "L1 %s changed", intact);
 	else if (vec >= 0 && (l2_events.count != 1 || l2_events.vector != (unsigned int)vec ||
 			      l2_events.rip != before_vmrun.save.rip))
-		ksnprintf(why, sizeof(why), "event: %u taken, vector %u at 0x%lx (want %d at 0x%lx)",
-			  l2_events.count, l2_events.vector, l2_events.rip, vec,
-			  before_vmrun.save.rip);
+		ksnprintf(why, sizeof(why),
+			  "event: %u taken, vector %u at 0x%lx (want %d at 0x%lx)", l2_events.count,
+			  l2_events.vector, l2_events.rip, vec, before_vmrun.save.rip);
 	else if (vec >= 0 && (ev & SVM_EVENT_EV) && l2_events.error != svm_event_error(ev))
 		ksnprintf(why, sizeof(why), "error code 0x%lx, want 0x%x", l2_events.error,
 			  svm_event_error(ev));
@@ -477,15 +481,23 @@ static void run_check(struct tap *tap, const struct check *k)
 		l2_events_install((unsigned int)vec);
 
 	stgi();
-	if (k->expect != RUN)
+	if (k->expect == RUN) {
+		/* L2 should run: a watchdog in case it never exits. */
+		svm_checks_watchdog_arm(v);
+		l1_state_take(&before);
+		code = svm_checks_vmrun(v);
+		intact = svm_checks_l1_intact(v, &before);
+		svm_checks_watchdog_disarm(v);
+	} else {
+		/* VMRUN should fail: RFLAGS.IF = 0 so that the IPI stays pending. */
 		svm_checks_gif_arm(&gif);
-	if (k->expect == FAIL_GIF0)
-		clgi();
-	l1_state_take(&before);
-	code = svm_checks_vmrun(v);
-	intact = svm_checks_l1_intact(v, &before);
-	if (k->expect != RUN)
+		if (k->expect == FAIL_GIF0)
+			clgi();
+		l1_state_take(&before);
+		code = svm_checks_vmrun(v);
+		intact = svm_checks_l1_intact(v, &before);
 		svm_checks_gif_finish(&gif);
+	}
 	stgi();
 
 	if (vec >= 0)

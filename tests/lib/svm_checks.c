@@ -13,6 +13,8 @@
 #define RFLAGS_ARITH 0x8D5ull
 /* APIC timer counts per watchdog tick: 10 ms with QEMU's 1 GHz APIC clock. */
 #define WATCHDOG_PERIOD 10000000u
+/* The one-shot watchdog, at divide 16: about 2 s with QEMU's 1 GHz APIC clock. */
+#define WATCHDOG_ONESHOT 0x8000000u
 /* More L2 events than any test expects: an event storm that should have ended. */
 #define L2_EVENTS_LIMIT 64
 
@@ -44,6 +46,13 @@ void svm_checks_vmcb_init(struct l2 *l2, void (*fn)(void))
 	c->exit_info1 = SVM_CHECKS_POISON;
 	c->exit_info2 = SVM_CHECKS_POISON;
 	c->exit_int_info = SVM_CHECKS_POISON;
+}
+
+bool svm_checks_exit_invalid(uint64_t code)
+{
+	if (under_nestvisor())
+		return code == SVM_EXIT_INVALID;
+	return (uint32_t)code == (uint32_t)SVM_EXIT_INVALID;
 }
 
 /* The VMCB the last svm_checks_vmrun() ran: RAX after VMRUN is not trusted. */
@@ -233,6 +242,29 @@ bool svm_checks_tap(struct tap *tap, bool apm, bool qemu, const char *deviation,
 	ksnprintf(reason, sizeof(reason), "QEMU deviation: %s", deviation);
 	tap_skip(tap, reason, "%s", name);
 	return false;
+}
+
+void svm_checks_watchdog_arm(struct vmcb *vmcb)
+{
+	vmcb_set_intercept(&vmcb->control, INTERCEPT_INTR);
+	xapic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_16);
+	xapic_write(APIC_LVT_TIMER, SVM_CHECKS_TIMER_VECTOR);
+	xapic_write(APIC_TIMER_INITIAL, WATCHDOG_ONESHOT);
+	sti();
+}
+
+bool svm_checks_watchdog_disarm(struct vmcb *vmcb)
+{
+	unsigned int before = irq_count(SVM_CHECKS_TIMER_VECTOR);
+
+	cli();
+	xapic_write(APIC_TIMER_INITIAL, 0);
+	xapic_write(APIC_LVT_TIMER, SVM_CHECKS_TIMER_VECTOR | APIC_LVT_MASKED);
+	xapic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_1);
+	vmcb_clear_intercept(&vmcb->control, INTERCEPT_INTR);
+	stgi();
+	irq_window(1000);
+	return irq_count(SVM_CHECKS_TIMER_VECTOR) != before;
 }
 
 uint64_t svm_checks_run_bounded(struct l2 *l2, uint64_t tsc_budget)

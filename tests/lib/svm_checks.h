@@ -47,6 +47,12 @@ uint32_t svm_checks_nasid(void);
  */
 void svm_checks_vmcb_init(struct l2 *l2, void (*fn)(void));
 
+/*
+ * Whether EXITCODE is VMEXIT_INVALID: all 64 bits under nestvisor; bare,
+ * bits 31:0 (QEMU 7.2 writes a zero-extended 32-bit -1).
+ */
+bool svm_checks_exit_invalid(uint64_t code);
+
 /* What svm_checks_vmrun() saw around its VMRUN. */
 struct svm_probe {
 	uint64_t rax_after;
@@ -126,6 +132,17 @@ void l2_events_remove(unsigned int vector);
  */
 bool svm_checks_tap(struct tap *tap, bool apm, bool qemu, const char *deviation, const char *fmt,
 		    ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * A last resort against an L2 that never exits, for a single VMRUN: arm
+ * sets L1's INTR intercept in vmcb, starts a one-shot APIC timer of a
+ * couple of seconds and sets RFLAGS.IF (so the VMRUN must come right
+ * after); an L2 still running then exits with SVM_EXIT_INTR. Disarm, right
+ * after the VMRUN: stops the timer, clears the intercept, takes a pending
+ * tick (STGI) and returns whether the timer fired. Leaves GIF = 1, IF = 0.
+ */
+void svm_checks_watchdog_arm(struct vmcb *vmcb);
+bool svm_checks_watchdog_disarm(struct vmcb *vmcb);
 
 /*
  * Runs l2 (svm_run_raw + STGI) until an exit other than a physical

@@ -14,6 +14,8 @@ my @guests = (
 	[bad_hlt => 'expect=halt', qr/halt: HLT with interrupts masked/],
 	[bad_io => 'expect=exit', qr/exit: status 0; TAP (\d+)\/\1 ok/],
 	[bad_image => 'expect=refused', qr/refused: /],
+	[nested_shutdown_l1 => 'expect=shutdown', qr/shutdown: /],
+	[nested_svme_clear => 'expect=shutdown', qr/shutdown: L2 cleared EFER\.SVME/],
 	[l1_basic => '', qr/exit: status 0; TAP (\d+)\/\1 ok/],
 );
 my $initrd = join(',', map { "$build/guests/$_->[0].elf name=$_->[0] mem=16M $_->[1]" } @guests);
