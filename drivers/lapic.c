@@ -19,10 +19,10 @@
 #define LAPIC_TIMER_CCR 0x390
 #define LAPIC_TIMER_DCR 0x3E0
 
-#define SVR_ENABLE	(1u << 8)
-#define LVT_MASKED	(1u << 16)
-#define DCR_DIVIDE_16	0x3
-#define CALIBRATE_MS	10
+#define SVR_ENABLE    (1u << 8)
+#define LVT_MASKED    (1u << 16)
+#define DCR_DIVIDE_16 0x3
+#define CALIBRATE_MS  10
 
 static volatile uint32_t *lapic;
 static uint64_t lapic_khz;

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#define LAPIC_TIMER_VECTOR	0x20
-#define LAPIC_SPURIOUS_VECTOR	0xFF
+#define LAPIC_TIMER_VECTOR    0x20
+#define LAPIC_SPURIOUS_VECTOR 0xFF
 
 /* Enables the xAPIC, masks LINT0/1, calibrates the timer against the TSC. */
 void lapic_init(void);

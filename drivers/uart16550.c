@@ -15,12 +15,12 @@
 #define UART_LSR 5
 #define UART_SCR 7
 
-#define LCR_8N1		  0x03
-#define LCR_DLAB	  0x80
-#define FCR_ENABLE_CLEAR  0x07
-#define MCR_DTR_RTS_OUT2  0x0B
-#define LSR_THR_EMPTY	  0x20
-#define TX_SPIN_LIMIT	  100000
+#define LCR_8N1		    0x03
+#define LCR_DLAB	    0x80
+#define FCR_ENABLE_CLEAR    0x07
+#define MCR_DTR_RTS_OUT2    0x0B
+#define LSR_THR_EMPTY	    0x20
+#define TX_SPIN_LIMIT	    100000
 #define BAUD_DIVISOR_115200 1
 
 static uint16_t uart_base;

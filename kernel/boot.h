@@ -16,7 +16,8 @@ extern char __image_start[], __image_end[];
 
 /* Runs the in-kernel checks as TAP; returns the number of failures. */
 unsigned int selftest_run(struct hv *hv);
-/* Raises the exception named by what ("ud", "gp", "pf", "de", "bp", "stack"); returns if unknown. */
+/* Raises the exception named by what ("ud", "gp", "pf", "de", "bp", "stack"); returns if unknown.
+ */
 void selftest_crash(const char *what);
 
 #endif

@@ -6,10 +6,9 @@
 #ifndef KERNEL_EXIT_STATUS_H
 #define KERNEL_EXIT_STATUS_H
 
-#define EXIT_PASS		0	/* everything ran and passed */
-#define EXIT_FAIL		1	/* a test or a guest failed */
-#define EXIT_PANIC		2	/* hypervisor invariant broken, or an exception */
-#define EXIT_UNSUPPORTED	3	/* no long mode, or no usable SVM */
+#define EXIT_PASS	 0 /* everything ran and passed */
+#define EXIT_FAIL	 1 /* a test or a guest failed */
+#define EXIT_PANIC	 2 /* hypervisor invariant broken, or an exception */
+#define EXIT_UNSUPPORTED 3 /* no long mode, or no usable SVM */
 
 #endif
-

@@ -16,14 +16,14 @@
 #include "kernel/tap.h"
 #include "kernel/time.h"
 
-#define GUEST_MEM_DEFAULT   (32ull << 20)
+#define GUEST_MEM_DEFAULT    (32ull << 20)
 #define GUEST_BUDGET_DEFAULT 60000 /* ms */
-#define GUEST_RAM_ALIGN	    (2ull << 20)
+#define GUEST_RAM_ALIGN	     (2ull << 20)
 
 static const char *const end_names[NR_GUEST_ENDS] = {
-	[GUEST_RUNNING] = "running", [GUEST_EXITED] = "exit",	  [GUEST_SHUTDOWN] = "shutdown",
-	[GUEST_TIMEOUT] = "timeout", [GUEST_REFUSED] = "refused", [GUEST_NPF] = "npf",
-	[GUEST_HALTED] = "halt",     [GUEST_STOPPED] = "stopped",
+    [GUEST_RUNNING] = "running", [GUEST_EXITED] = "exit",     [GUEST_SHUTDOWN] = "shutdown",
+    [GUEST_TIMEOUT] = "timeout", [GUEST_REFUSED] = "refused", [GUEST_NPF] = "npf",
+    [GUEST_HALTED] = "halt",	 [GUEST_STOPPED] = "stopped",
 };
 
 void guest_stop(struct guest *g, enum guest_end end, const char *fmt, ...)
@@ -115,8 +115,8 @@ static const char *parse_options(const char *opts, unsigned int index, struct gu
 	char buf[GUEST_NAME_MAX];
 	bool too_long = false;
 
-	*o = (struct guest_options){.mem = GUEST_MEM_DEFAULT, .budget_ms = GUEST_BUDGET_DEFAULT,
-				    .expect = GUEST_EXITED};
+	*o = (struct guest_options){
+	    .mem = GUEST_MEM_DEFAULT, .budget_ms = GUEST_BUDGET_DEFAULT, .expect = GUEST_EXITED};
 	default_name(opts, index, o->name);
 	if (boot_option(opts, "name", buf, sizeof(buf), &too_long))
 		memcpy(o->name, buf, sizeof(buf));
@@ -142,7 +142,8 @@ static const char *parse_options(const char *opts, unsigned int index, struct gu
 			if (!strcmp(buf, end_names[e]))
 				o->expect = e;
 		if (o->expect == NR_GUEST_ENDS)
-			return "expect= must be exit, shutdown, timeout, refused, npf, halt or stopped";
+			return "expect= must be exit, shutdown, timeout, refused, npf, halt or "
+			       "stopped";
 	} else if (too_long) {
 		return "expect= value too long";
 	}
@@ -229,8 +230,8 @@ bool guest_run_module(struct hv *hv, unsigned int index, struct tap *tap)
 	}
 	teardown(g);
 	ok = met_expectation(g, &o);
-	tap_check(tap, ok, "%s: %s: %s; TAP %u/%u ok%s, %u not ok; %lu exits (expect %s)",
-		  g->name, end_names[g->end], g->reason, g->tap.ok, g->tap.planned,
+	tap_check(tap, ok, "%s: %s: %s; TAP %u/%u ok%s, %u not ok; %lu exits (expect %s)", g->name,
+		  end_names[g->end], g->reason, g->tap.ok, g->tap.planned,
 		  g->tap.have_plan ? "" : " (no plan)", g->tap.not_ok, g->vcpu.nr_exits,
 		  end_names[o.expect]);
 	return ok;

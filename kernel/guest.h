@@ -42,7 +42,7 @@ struct guest {
 
 /* Ends the guest's run: the vCPU stops at its next exit-handler return. */
 void guest_stop(struct guest *g, enum guest_end end, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The guest's console: one host line "[name] text" per guest line. */
 void guest_console_line(void *ctx, const char *line, bool continued);
 

@@ -23,11 +23,11 @@ struct guest_msr_ctx {
 	uint32_t cpuid_ext_edx; /* host CPUID 8000_0001 EDX: NX, FFXSR, RDTSCP */
 	uint64_t *tsc_aux;	/* the guest's TSC_AUX */
 	/* SVM as L1 sees it (APM 15.4, 15.30); NULL pointers when SVM is not offered. */
-	bool svm;		 /* CPUID offers SVM to the guest */
-	bool in_l2;		 /* the access is L2's, not intercepted by L1 */
-	bool *svme;		 /* L1's EFER.SVME (the VMCB's bit is always set) */
-	uint64_t *hsave_pa;	 /* VM_HSAVE_PA */
-	uint64_t *vm_cr;	 /* VM_CR */
+	bool svm;		     /* CPUID offers SVM to the guest */
+	bool in_l2;		     /* the access is L2's, not intercepted by L1 */
+	bool *svme;		     /* L1's EFER.SVME (the VMCB's bit is always set) */
+	uint64_t *hsave_pa;	     /* VM_HSAVE_PA */
+	uint64_t *vm_cr;	     /* VM_CR */
 	unsigned int phys_addr_bits; /* the guest's physical-address width */
 };
 

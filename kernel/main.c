@@ -56,8 +56,8 @@ static void print_boot_info(const struct boot_info *b)
 {
 	uint64_t usable = 0;
 
-	kprintf("boot: multiboot%u, loader \"%s\", command line \"%s\"\n", b->protocol,
-		b->loader, b->cmdline);
+	kprintf("boot: multiboot%u, loader \"%s\", command line \"%s\"\n", b->protocol, b->loader,
+		b->cmdline);
 	for (unsigned int i = 0; i < b->nr_regions; i++) {
 		const struct mem_region *r = &b->regions[i];
 
@@ -80,7 +80,8 @@ static void init_memory(struct hv *h)
 
 	reserved[n++] = (struct pmm_range){(uint64_t)__image_start, (uint64_t)__image_end};
 	for (unsigned int i = 0; i < h->boot.nr_modules; i++)
-		reserved[n++] = (struct pmm_range){h->boot.modules[i].start, h->boot.modules[i].end};
+		reserved[n++] =
+		    (struct pmm_range){h->boot.modules[i].start, h->boot.modules[i].end};
 	err = pmm_init(&h->pmm, h->boot.regions, h->boot.nr_regions, reserved, n,
 		       paging_identity_limit(), 0);
 	if (err)

@@ -157,16 +157,16 @@ static bool svme_toggles(struct hv *hv)
 }
 
 static const struct selftest selftests[] = {
-	{"boot: long mode active (EFER.LMA, CR0.PG, CR4.PAE)", long_mode_active},
-	{"gdt: TSS loaded for the IST stacks", tss_loaded},
-	{"kprintf: freestanding varargs formatting", kprintf_freestanding},
-	{"pmm: one zeroed page, freed and reused zeroed", pmm_one_page},
-	{"pmm: 2 MiB-aligned run outside the image and modules", pmm_large_run},
-	{"pmm: double free and freeing the image are refused", pmm_double_free},
-	{"extable: UD2 under a fixup reports #UD", extable_ud2},
-	{"extable: #GP and #PF reported by vector, no fault reports 0", extable_vectors},
-	{"paging: guard page below the boot stack is unmapped", stack_guard_unmapped},
-	{"svm: EFER.SVME sets and clears", svme_toggles},
+    {"boot: long mode active (EFER.LMA, CR0.PG, CR4.PAE)", long_mode_active},
+    {"gdt: TSS loaded for the IST stacks", tss_loaded},
+    {"kprintf: freestanding varargs formatting", kprintf_freestanding},
+    {"pmm: one zeroed page, freed and reused zeroed", pmm_one_page},
+    {"pmm: 2 MiB-aligned run outside the image and modules", pmm_large_run},
+    {"pmm: double free and freeing the image are refused", pmm_double_free},
+    {"extable: UD2 under a fixup reports #UD", extable_ud2},
+    {"extable: #GP and #PF reported by vector, no fault reports 0", extable_vectors},
+    {"paging: guard page below the boot stack is unmapped", stack_guard_unmapped},
+    {"svm: EFER.SVME sets and clears", svme_toggles},
 };
 
 unsigned int selftest_run(struct hv *hv)

@@ -6,7 +6,7 @@ run: setup-deps
 	$(V)GUESTS="$(GUESTS)" scripts/run-demo $(BUILD)
 
 test: setup-deps
-	$(V)$(MAKE) --no-print-directory all host-tests test-images
+	$(V)$(MAKE) --no-print-directory format-check all host-tests test-images
 	$(V)BUILD=$(BUILD) tests/run
 
 setup-deps:

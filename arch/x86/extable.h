@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EXTABLE_FAULTED	0x100u
+#define EXTABLE_FAULTED 0x100u
 
 struct extable_entry {
 	uint64_t fault_rip;

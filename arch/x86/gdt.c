@@ -26,10 +26,10 @@ static struct tss64 tss __attribute__((aligned(16)));
 #define DESC_DATA(dpl)	 (0x00CF92000000FFFFull | ((uint64_t)(dpl) << 45))
 
 static uint64_t gdt[7] __attribute__((aligned(16))) = {
-	[GDT_KERNEL_CS >> 3] = DESC_CODE64(0),
-	[GDT_KERNEL_DS >> 3] = DESC_DATA(0),
-	[GDT_USER_CS >> 3] = DESC_CODE64(3),
-	[GDT_USER_DS >> 3] = DESC_DATA(3),
+    [GDT_KERNEL_CS >> 3] = DESC_CODE64(0),
+    [GDT_KERNEL_DS >> 3] = DESC_DATA(0),
+    [GDT_USER_CS >> 3] = DESC_CODE64(3),
+    [GDT_USER_DS >> 3] = DESC_DATA(3),
 };
 
 void gdt_init(void)

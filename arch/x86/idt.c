@@ -29,30 +29,30 @@ static vector_handler handlers[NR_VECTORS];
 static const struct {
 	const char *mnemonic, *name;
 } exceptions[NR_EXCEPTIONS] = {
-	[EXC_DE] = {"#DE", "divide error"},
-	[EXC_DB] = {"#DB", "debug"},
-	[EXC_NMI] = {"#NMI", "non-maskable interrupt"},
-	[EXC_BP] = {"#BP", "breakpoint"},
-	[EXC_OF] = {"#OF", "overflow"},
-	[EXC_BR] = {"#BR", "bound range"},
-	[EXC_UD] = {"#UD", "invalid opcode"},
-	[EXC_NM] = {"#NM", "device not available"},
-	[EXC_DF] = {"#DF", "double fault"},
-	[9] = {"#CSO", "coprocessor segment overrun"},
-	[EXC_TS] = {"#TS", "invalid TSS"},
-	[EXC_NP] = {"#NP", "segment not present"},
-	[EXC_SS] = {"#SS", "stack fault"},
-	[EXC_GP] = {"#GP", "general protection"},
-	[EXC_PF] = {"#PF", "page fault"},
-	[EXC_MF] = {"#MF", "x87 floating point"},
-	[EXC_AC] = {"#AC", "alignment check"},
-	[EXC_MC] = {"#MC", "machine check"},
-	[EXC_XM] = {"#XM", "SIMD floating point"},
-	[EXC_VE] = {"#VE", "virtualization"},
-	[EXC_CP] = {"#CP", "control protection"},
-	[EXC_HV] = {"#HV", "hypervisor injection"},
-	[EXC_VC] = {"#VC", "VMM communication"},
-	[EXC_SX] = {"#SX", "security"},
+    [EXC_DE] = {"#DE", "divide error"},
+    [EXC_DB] = {"#DB", "debug"},
+    [EXC_NMI] = {"#NMI", "non-maskable interrupt"},
+    [EXC_BP] = {"#BP", "breakpoint"},
+    [EXC_OF] = {"#OF", "overflow"},
+    [EXC_BR] = {"#BR", "bound range"},
+    [EXC_UD] = {"#UD", "invalid opcode"},
+    [EXC_NM] = {"#NM", "device not available"},
+    [EXC_DF] = {"#DF", "double fault"},
+    [9] = {"#CSO", "coprocessor segment overrun"},
+    [EXC_TS] = {"#TS", "invalid TSS"},
+    [EXC_NP] = {"#NP", "segment not present"},
+    [EXC_SS] = {"#SS", "stack fault"},
+    [EXC_GP] = {"#GP", "general protection"},
+    [EXC_PF] = {"#PF", "page fault"},
+    [EXC_MF] = {"#MF", "x87 floating point"},
+    [EXC_AC] = {"#AC", "alignment check"},
+    [EXC_MC] = {"#MC", "machine check"},
+    [EXC_XM] = {"#XM", "SIMD floating point"},
+    [EXC_VE] = {"#VE", "virtualization"},
+    [EXC_CP] = {"#CP", "control protection"},
+    [EXC_HV] = {"#HV", "hypervisor injection"},
+    [EXC_VC] = {"#VC", "VMM communication"},
+    [EXC_SX] = {"#SX", "security"},
 };
 
 const char *exception_mnemonic(unsigned int vector)
@@ -72,12 +72,12 @@ const char *exception_name(unsigned int vector)
 static void set_gate(unsigned int vector, uint64_t handler, unsigned int ist)
 {
 	idt[vector] = (struct idt_gate){
-		.offset_lo = (uint16_t)handler,
-		.selector = GDT_KERNEL_CS,
-		.ist = (uint8_t)ist,
-		.type_attr = GATE_INTERRUPT_PRESENT,
-		.offset_mid = (uint16_t)(handler >> 16),
-		.offset_hi = (uint32_t)(handler >> 32),
+	    .offset_lo = (uint16_t)handler,
+	    .selector = GDT_KERNEL_CS,
+	    .ist = (uint8_t)ist,
+	    .type_attr = GATE_INTERRUPT_PRESENT,
+	    .offset_mid = (uint16_t)(handler >> 16),
+	    .offset_hi = (uint32_t)(handler >> 32),
 	};
 }
 

@@ -7,10 +7,10 @@
 #include "arch/x86/paging.h"
 #include "kernel/panic.h"
 
-#define PT_ENTRIES	512
-#define PAGE_4K		0x1000ull
-#define PAGE_2M		0x200000ull
-#define ADDR_MASK	0x000FFFFFFFFFF000ull
+#define PT_ENTRIES 512
+#define PAGE_4K	   0x1000ull
+#define PAGE_2M	   0x200000ull
+#define ADDR_MASK  0x000FFFFFFFFFF000ull
 
 extern uint64_t boot_identity_limit;
 extern uint64_t boot_pml4[PT_ENTRIES], boot_pdpt[PT_ENTRIES], boot_pd[4 * PT_ENTRIES];

@@ -294,7 +294,8 @@ static void test_msrs(struct tap *tap)
 
 		fault |= wrmsr_safe(MSR_VM_HSAVE_PA, 0x5000);
 		fault |= rdmsr_safe(MSR_VM_HSAVE_PA, &back);
-		tap_check(tap, !fault && back == 0x5000, "VM_HSAVE_PA: an aligned address reads back");
+		tap_check(tap, !fault && back == 0x5000,
+			  "VM_HSAVE_PA: an aligned address reads back");
 		/* Decision 3: unaligned #GPs; QEMU TCG does not check (nestvisor only). */
 		if (nestvisor_only(tap, "VM_HSAVE_PA: an unaligned address raises #GP"))
 			tap_check(tap, fault_vector(wrmsr_safe(MSR_VM_HSAVE_PA, 0x5008)) == EXC_GP,

@@ -48,8 +48,9 @@ void guest_main(struct tap *tap)
 	xapic_send_ipi(0, APIC_ICR_SELF | APIC_ICR_FIXED | DEMO_VECTOR);
 	stgi();
 	code = svm_run_raw(&l2);
-	kprintf("# L1: VMRUN with CR0.CD=0, CR0.NW=1: EXITCODE 0x%lx EXITINFO1 0x%lx EXITINFO2 0x%lx\n",
-		code, l2.vmcb.control.exit_info1, l2.vmcb.control.exit_info2);
+	kprintf(
+	    "# L1: VMRUN with CR0.CD=0, CR0.NW=1: EXITCODE 0x%lx EXITINFO1 0x%lx EXITINFO2 0x%lx\n",
+	    code, l2.vmcb.control.exit_info1, l2.vmcb.control.exit_info2);
 	/* QEMU (bare) writes the 32-bit -1 zero-extended; nestvisor all 64 bits. */
 	tap_check(tap,
 		  (under_nestvisor() ? code == SVM_EXIT_INVALID : (uint32_t)code == 0xFFFFFFFFu) &&
@@ -63,6 +64,7 @@ void guest_main(struct tap *tap)
 	stgi();
 	late = irq_wait(DEMO_VECTOR, 1, WAIT_TSC);
 	kprintf("# L1: STGI: the IPI arrived %u time(s)\n", irq_count(DEMO_VECTOR));
-	tap_check(tap, late && irq_count(DEMO_VECTOR) == 1, "after STGI it is delivered exactly once");
+	tap_check(tap, late && irq_count(DEMO_VECTOR) == 1,
+		  "after STGI it is delivered exactly once");
 	tap_check(tap, l2_sum == 5050, "L2 never ran from the failed VMCB12");
 }

@@ -31,7 +31,8 @@ void guest_main(struct tap *tap)
 	svm_skip(&l2, 3);
 	code = svm_run(&l2);
 	tap_check(tap, code == SVM_EXIT_VMMCALL && l2_steps == 2,
-		  "L2 resumes after VMMCALL and returns (exit code 0x%lx, step %u)", code, l2_steps);
+		  "L2 resumes after VMMCALL and returns (exit code 0x%lx, step %u)", code,
+		  l2_steps);
 	tap_check(tap, l2.vmcb.save.rip != 0 && l2.vmcb.control.exit_info1 == 0,
 		  "EXITINFO1 is 0 for VMMCALL");
 }

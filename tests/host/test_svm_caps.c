@@ -52,8 +52,8 @@ static void test_refusals(void **state)
 	assert_string_equal(unusable(0x8000001F, &ext1_svm, &leaf_a_epyc, VM_CR_SVMDIS),
 			    "disabled (VM_CR.SVMDIS=1)");
 	assert_string_equal(
-		unusable(0x8000001F, &ext1_svm, &leaf_a_epyc, VM_CR_SVMDIS | VM_CR_LOCK),
-		"disabled by firmware (VM_CR.SVMDIS=1, locked)");
+	    unusable(0x8000001F, &ext1_svm, &leaf_a_epyc, VM_CR_SVMDIS | VM_CR_LOCK),
+	    "disabled by firmware (VM_CR.SVMDIS=1, locked)");
 	/* LOCK alone does not disable SVM (APM 15.30.1). */
 	assert_null(unusable(0x8000001F, &ext1_svm, &leaf_a_epyc, VM_CR_LOCK));
 	assert_non_null(strstr(unusable(0x8000001F, &ext1_svm, &no_npt, 0), "nested paging"));
@@ -121,9 +121,9 @@ static void test_cpu_ident(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_usable_cpu),	 cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_vm_cr_unreadable), cmocka_unit_test(test_feature_names),
-		cmocka_unit_test(test_cpu_ident),
+	    cmocka_unit_test(test_usable_cpu),	     cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_vm_cr_unreadable), cmocka_unit_test(test_feature_names),
+	    cmocka_unit_test(test_cpu_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

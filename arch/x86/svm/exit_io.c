@@ -114,8 +114,9 @@ static enum vcpu_action string_io(struct vcpu *v, uint16_t port, unsigned int si
 	if (!len)
 		return VCPU_STOP;
 	/* INS always writes ES:rDI; OUTS reads DS:rSI unless overridden (APM vol. 3). */
-	base = in ? s->es.base
-		  : seg_base(s, insn.seg_override == INSN_SEG_NONE ? INSN_SEG_DS : insn.seg_override);
+	base =
+	    in ? s->es.base
+	       : seg_base(s, insn.seg_override == INSN_SEG_NONE ? INSN_SEG_DS : insn.seg_override);
 	for (uint64_t done = 0; done < count && done < STRING_IO_MAX_STEP; done++) {
 		uint64_t va = base + (r[index_reg] & addr_mask);
 		uint32_t val = 0;

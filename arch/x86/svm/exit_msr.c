@@ -57,7 +57,8 @@ enum vcpu_action handle_msr(struct vcpu *v)
 	 * the running guest): L1 is shut down rather than left half-nested.
 	 */
 	if (write && v->nested.in_l2 && msr == MSR_EFER && !(val & EFER_SVME)) {
-		guest_stop(v->guest, GUEST_SHUTDOWN, "L2 cleared EFER.SVME (undefined): L1 shut down");
+		guest_stop(v->guest, GUEST_SHUTDOWN,
+			   "L2 cleared EFER.SVME (undefined): L1 shut down");
 		return VCPU_STOP;
 	}
 

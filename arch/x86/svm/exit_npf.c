@@ -100,10 +100,10 @@ enum vcpu_action handle_npf(struct vcpu *v)
 	    !(err & SVM_NPF_GUEST_PAGE_TABLES) && !(err & SVM_NPF_ID))
 		return lapic_mmio(v, gpa);
 	guest_stop(v->guest, GUEST_NPF, "%s at guest-physical 0x%lx outside its RAM (rip 0x%lx)",
-		   (err & SVM_NPF_ID)			? "instruction fetch"
+		   (err & SVM_NPF_ID)		       ? "instruction fetch"
 		   : (err & SVM_NPF_GUEST_PAGE_TABLES) ? "page-table walk"
-		   : (err & SVM_NPF_RW)		? "write"
-							: "read",
+		   : (err & SVM_NPF_RW)		       ? "write"
+						       : "read",
 		   gpa, v->vmcb->control.exit_info1 ? v->vmcb->save.rip : 0);
 	return VCPU_STOP;
 }

@@ -39,10 +39,10 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 	uint64_t *r = v->regs.gpr;
 	uint32_t leaf = (uint32_t)r[GPR_RAX], subleaf = (uint32_t)r[GPR_RCX];
 	struct guest_cpuid_policy policy = {
-		.advertise_svm = true,
-		.svm_features = 0, /* nested_advertised: no optional SVM feature yet */
-		.svm_nr_asids = NESTED_NR_ASIDS,
-		.guest_cr4 = (uint32_t)v->vmcb->save.cr4,
+	    .advertise_svm = true,
+	    .svm_features = 0, /* nested_advertised: no optional SVM feature yet */
+	    .svm_nr_asids = NESTED_NR_ASIDS,
+	    .guest_cr4 = (uint32_t)v->vmcb->save.cr4,
 	};
 	struct cpuid_regs out = guest_cpuid(&policy, leaf, subleaf, cpuid(leaf, subleaf),
 					    svm_host.max_basic_leaf, svm_host.max_ext_leaf);
@@ -77,8 +77,9 @@ static enum vcpu_action handle_hlt(struct vcpu *v)
 			return VCPU_RESUME; /* the run loop reports the timeout */
 		if (!interruptible || vlapic_timer_deadline(&v->lapic) == UINT64_MAX) {
 			guest_stop(g, GUEST_HALTED, "HLT with %s and nothing pending or armed",
-				   !v->nested.gif ? "GIF clear"
-				   : interruptible ? "no timer" : "interrupts masked");
+				   !v->nested.gif  ? "GIF clear"
+				   : interruptible ? "no timer"
+						   : "interrupts masked");
 			return VCPU_STOP;
 		}
 		asm volatile("pause");
@@ -212,42 +213,41 @@ static enum vcpu_action handle_unexpected(struct vcpu *v)
 	kprintf("nestvisor: %s: unexpected #VMEXIT 0x%lx\n", v->guest->name,
 		v->vmcb->control.exit_code);
 	vcpu_dump(v);
-	guest_stop(v->guest, GUEST_STOPPED, "unexpected #VMEXIT 0x%lx",
-		   v->vmcb->control.exit_code);
+	guest_stop(v->guest, GUEST_STOPPED, "unexpected #VMEXIT 0x%lx", v->vmcb->control.exit_code);
 	return VCPU_STOP;
 }
 
 static enum vcpu_action (*const exit_handlers[NR_EXIT_SLOTS])(struct vcpu *) = {
-	[SVM_EXIT_EXCP_BASE + EXC_DB] = handle_reflect_exception,
-	[SVM_EXIT_EXCP_BASE + EXC_AC] = handle_reflect_exception,
-	[SVM_EXIT_EXCP_BASE + EXC_MC] = handle_machine_check,
-	[SVM_EXIT_EXCP_BASE + EXC_GP] = nested_l1_gp,
-	[SVM_EXIT_INTR] = handle_host_event,
-	[SVM_EXIT_NMI] = handle_host_event,
-	[SVM_EXIT_SMI] = handle_host_event,
-	[SVM_EXIT_INIT] = handle_host_event,
-	[SVM_EXIT_VINTR] = handle_vintr,
-	[SVM_EXIT_CPUID] = handle_cpuid,
-	[SVM_EXIT_IRET] = handle_iret,
-	[SVM_EXIT_INVD] = handle_invd,
-	[SVM_EXIT_HLT] = handle_hlt,
-	[SVM_EXIT_INVLPGA] = handle_invlpga,
-	[SVM_EXIT_IOIO] = handle_ioio,
-	[SVM_EXIT_MSR] = handle_msr,
-	[SVM_EXIT_SHUTDOWN] = handle_shutdown,
-	[SVM_EXIT_VMRUN] = handle_vmrun,
-	[SVM_EXIT_VMMCALL] = handle_vmmcall,
-	[SVM_EXIT_VMLOAD] = handle_vmload,
-	[SVM_EXIT_VMSAVE] = handle_vmsave,
-	[SVM_EXIT_STGI] = handle_stgi,
-	[SVM_EXIT_CLGI] = handle_clgi,
-	[SVM_EXIT_SKINIT] = handle_ud,
-	[SVM_EXIT_MONITOR] = handle_ud,
-	[SVM_EXIT_MWAIT] = handle_ud,
-	[SVM_EXIT_XSETBV] = handle_ud,
-	[SVM_EXIT_RDPRU] = handle_ud,
-	[EXIT_SLOT_NPF] = handle_npf,
-	[EXIT_SLOT_INVALID] = handle_invalid,
+    [SVM_EXIT_EXCP_BASE + EXC_DB] = handle_reflect_exception,
+    [SVM_EXIT_EXCP_BASE + EXC_AC] = handle_reflect_exception,
+    [SVM_EXIT_EXCP_BASE + EXC_MC] = handle_machine_check,
+    [SVM_EXIT_EXCP_BASE + EXC_GP] = nested_l1_gp,
+    [SVM_EXIT_INTR] = handle_host_event,
+    [SVM_EXIT_NMI] = handle_host_event,
+    [SVM_EXIT_SMI] = handle_host_event,
+    [SVM_EXIT_INIT] = handle_host_event,
+    [SVM_EXIT_VINTR] = handle_vintr,
+    [SVM_EXIT_CPUID] = handle_cpuid,
+    [SVM_EXIT_IRET] = handle_iret,
+    [SVM_EXIT_INVD] = handle_invd,
+    [SVM_EXIT_HLT] = handle_hlt,
+    [SVM_EXIT_INVLPGA] = handle_invlpga,
+    [SVM_EXIT_IOIO] = handle_ioio,
+    [SVM_EXIT_MSR] = handle_msr,
+    [SVM_EXIT_SHUTDOWN] = handle_shutdown,
+    [SVM_EXIT_VMRUN] = handle_vmrun,
+    [SVM_EXIT_VMMCALL] = handle_vmmcall,
+    [SVM_EXIT_VMLOAD] = handle_vmload,
+    [SVM_EXIT_VMSAVE] = handle_vmsave,
+    [SVM_EXIT_STGI] = handle_stgi,
+    [SVM_EXIT_CLGI] = handle_clgi,
+    [SVM_EXIT_SKINIT] = handle_ud,
+    [SVM_EXIT_MONITOR] = handle_ud,
+    [SVM_EXIT_MWAIT] = handle_ud,
+    [SVM_EXIT_XSETBV] = handle_ud,
+    [SVM_EXIT_RDPRU] = handle_ud,
+    [EXIT_SLOT_NPF] = handle_npf,
+    [EXIT_SLOT_INVALID] = handle_invalid,
 };
 
 enum vcpu_action vcpu_handle_exit(struct vcpu *v)

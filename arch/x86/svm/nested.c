@@ -35,9 +35,9 @@ static const uint8_t opcode_invlpga[] = {0x0F, 0x01, 0xDF};
 #define VMCB12_CONTROL_USED (offsetof(struct vmcb_control, next_rip) + 8)
 #define VMCB12_SAVE_USED    (offsetof(struct vmcb_save, g_pat) + 8)
 
-#define DR6_BS	     (1ull << 14)
-#define DR7_RESET    0x400ull
-#define TLB_FLUSH    VMCB_TLB_CONTROL_FLUSH_ALL
+#define DR6_BS	  (1ull << 14)
+#define DR7_RESET 0x400ull
+#define TLB_FLUSH VMCB_TLB_CONTROL_FLUSH_ALL
 /* int_ctl bits L1 may set for L2 (CVE-2021-3653: never AVIC, x2AVIC, vNMI, vGIF unless offered). */
 #define INT_CTL_FROM_L1                                                                            \
 	(VMCB_INT_CTL_V_TPR_MASK | VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_INTR_PRIO_MASK |            \
@@ -131,14 +131,14 @@ static struct nested_l1_env l1_env(const struct vcpu *v)
 	if (ext_edx & (1u << 25))
 		efer |= 1ull << 14; /* FFXSR */
 	return (struct nested_l1_env){
-		.l1_cr0 = s->cr0,
-		.l1_cr4 = s->cr4,
-		.l1_efer = (s->efer & ~(uint64_t)EFER_SVME) | EFER_SVME,
-		.phys_addr_bits = svm_host.phys_addr_bits,
-		.long_mode = ext_edx & CPUID_EXT_EDX_LM,
-		.efer_valid = efer,
-		.cr4_valid = svm_host.guest_cr4_valid,
-		.features = nested_advertised,
+	    .l1_cr0 = s->cr0,
+	    .l1_cr4 = s->cr4,
+	    .l1_efer = (s->efer & ~(uint64_t)EFER_SVME) | EFER_SVME,
+	    .phys_addr_bits = svm_host.phys_addr_bits,
+	    .long_mode = ext_edx & CPUID_EXT_EDX_LM,
+	    .efer_valid = efer,
+	    .cr4_valid = svm_host.guest_cr4_valid,
+	    .features = nested_advertised,
 	};
 }
 
@@ -347,10 +347,11 @@ void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2
 	vmcb12->control.exit_int_info = interrupted_event(v);
 	/* V_IRQ (L1's request still pending, unless L0 borrowed it) and V_TPR come back. */
 	if (v->l0_vintr_window)
-		l2_int_ctl = (l2_int_ctl & ~VMCB_INT_CTL_V_IRQ) | (n->cache.int_ctl & VMCB_INT_CTL_V_IRQ);
+		l2_int_ctl =
+		    (l2_int_ctl & ~VMCB_INT_CTL_V_IRQ) | (n->cache.int_ctl & VMCB_INT_CTL_V_IRQ);
 	vmcb12->control.int_ctl =
-		(n->cache.int_ctl & ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_TPR_MASK)) |
-		(l2_int_ctl & (VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_TPR_MASK));
+	    (n->cache.int_ctl & ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_TPR_MASK)) |
+	    (l2_int_ctl & (VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_TPR_MASK));
 	vmcb12->control.event_inj = 0;
 
 	/* L1 again: what the #VMEXIT restores (APM 15.6, spec 3.3). */
@@ -547,7 +548,6 @@ bool nested_hw_vgif(void)
 	return svm_host.caps.features & SVM_FEAT_VGIF;
 }
 
-
 enum vcpu_action nested_l1_gp(struct vcpu *v)
 {
 	struct insn insn;
@@ -555,7 +555,8 @@ enum vcpu_action nested_l1_gp(struct vcpu *v)
 
 	if (!len)
 		return VCPU_STOP;
-	/* VMRUN, VMMCALL... INVLPGA are 0F 01 D8-DF (APM vol. 3); VMMCALL is not an SVM-enable one. */
+	/* VMRUN, VMMCALL... INVLPGA are 0F 01 D8-DF (APM vol. 3); VMMCALL is not an SVM-enable one.
+	 */
 	if (!v->nested.svme && insn.opcode_len == 3 && insn.opcode[0] == 0x0F &&
 	    insn.opcode[1] == 0x01 && insn.opcode[2] >= 0xD8 && insn.opcode[2] <= 0xDF &&
 	    insn.opcode[2] != 0xD9) {

@@ -17,16 +17,16 @@ enum vcpu_action;
 
 /* Per-vCPU nested state. L1's own state stays in vmcb01 while L2 runs. */
 struct nested {
-	bool gif;		/* L1's global interrupt flag (APM 15.17) */
-	bool svme;		/* L1's EFER.SVME (the VMCB's is always 1) */
-	bool in_l2;		/* vmcb02 is the active VMCB */
-	bool l1_tf;		/* L1's RFLAGS.TF at VMRUN: #DB after the #VMEXIT */
-	uint64_t hsave_pa;	/* VM_HSAVE_PA as L1 wrote it; never used by hardware */
-	uint64_t vm_cr;		/* VM_CR as L1 sees it */
+	bool gif;	   /* L1's global interrupt flag (APM 15.17) */
+	bool svme;	   /* L1's EFER.SVME (the VMCB's is always 1) */
+	bool in_l2;	   /* vmcb02 is the active VMCB */
+	bool l1_tf;	   /* L1's RFLAGS.TF at VMRUN: #DB after the #VMEXIT */
+	uint64_t hsave_pa; /* VM_HSAVE_PA as L1 wrote it; never used by hardware */
+	uint64_t vm_cr;	   /* VM_CR as L1 sees it */
 	uint64_t vmcb12_gpa;
 	struct vmcb *vmcb01, *vmcb02, *snapshot;
 	uint64_t vmcb01_pa, vmcb02_pa, snapshot_pa;
-	uint8_t *msrpm02;	/* vmcb02's merged MSRPM */
+	uint8_t *msrpm02; /* vmcb02's merged MSRPM */
 	uint64_t msrpm02_pa;
 	struct vmcb12_cache cache;
 	uint64_t nr_vmruns, nr_failed_vmruns, nr_reflected;

@@ -9,7 +9,7 @@
 
 #define NPT_ENTRIES	512
 #define NPT_ADDR_MASK	0x000FFFFFFFFFF000ull
-#define NPT_TABLE_FLAGS	(PTE_P | PTE_W | PTE_U)
+#define NPT_TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
 #define NPT_LEAF_FLAGS	(PTE_P | PTE_W | PTE_U)
 #define SIZE_2M		0x200000ull
 #define NPT_MAX_SIZE	(512ull << 30)
@@ -58,7 +58,7 @@ const char *npt_build(struct pmm *pmm, uint64_t host_base, uint64_t size, uint64
 			}
 		}
 		table(pmm, t)[index_at(gpa, big ? 1 : 0)] =
-			(host_base + gpa) | NPT_LEAF_FLAGS | (big ? PTE_PS : 0);
+		    (host_base + gpa) | NPT_LEAF_FLAGS | (big ? PTE_PS : 0);
 		gpa += big ? SIZE_2M : PAGE_SIZE;
 	}
 	*root = pml4;

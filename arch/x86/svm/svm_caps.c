@@ -5,32 +5,32 @@
 #define CPUID_SVM_LEAF 0x8000000Au
 
 static const char *const feature_names[32] = {
-	[0] = "NPT",
-	[1] = "LbrVirt",
-	[2] = "SVML",
-	[3] = "NRIPS",
-	[4] = "TscRateMsr",
-	[5] = "VmcbClean",
-	[6] = "FlushByAsid",
-	[7] = "DecodeAssists",
-	[10] = "PauseFilter",
-	[12] = "PauseFilterThreshold",
-	[13] = "AVIC",
-	[15] = "V_VMSAVE_VMLOAD",
-	[16] = "VGIF",
-	[17] = "GMET",
-	[18] = "x2AVIC",
-	[19] = "SSSCheck",
-	[20] = "SpecCtrl",
-	[21] = "ROGPT",
-	[23] = "HOST_MCE_OVERRIDE",
-	[24] = "TlbiCtl",
-	[25] = "VNMI",
-	[26] = "IbsVirt",
-	[27] = "ExtLvtAvicAccessChg",
-	[28] = "NestedVirtVmcbAddrChk",
-	[29] = "BusLockThreshold",
-	[30] = "IdleHltIntercept",
+    [0] = "NPT",
+    [1] = "LbrVirt",
+    [2] = "SVML",
+    [3] = "NRIPS",
+    [4] = "TscRateMsr",
+    [5] = "VmcbClean",
+    [6] = "FlushByAsid",
+    [7] = "DecodeAssists",
+    [10] = "PauseFilter",
+    [12] = "PauseFilterThreshold",
+    [13] = "AVIC",
+    [15] = "V_VMSAVE_VMLOAD",
+    [16] = "VGIF",
+    [17] = "GMET",
+    [18] = "x2AVIC",
+    [19] = "SSSCheck",
+    [20] = "SpecCtrl",
+    [21] = "ROGPT",
+    [23] = "HOST_MCE_OVERRIDE",
+    [24] = "TlbiCtl",
+    [25] = "VNMI",
+    [26] = "IbsVirt",
+    [27] = "ExtLvtAvicAccessChg",
+    [28] = "NestedVirtVmcbAddrChk",
+    [29] = "BusLockThreshold",
+    [30] = "IdleHltIntercept",
 };
 
 const char *svm_feature_name(unsigned int bit)
@@ -42,9 +42,9 @@ void svm_caps_decode(struct svm_caps *caps, uint32_t max_ext_leaf, const struct 
 		     const struct cpuid_regs *leaf_a, bool vm_cr_readable, uint64_t vm_cr)
 {
 	*caps = (struct svm_caps){
-		.svm = max_ext_leaf >= 0x80000001u && (ext1->ecx & CPUID_EXT_ECX_SVM),
-		.vm_cr_readable = vm_cr_readable,
-		.vm_cr = vm_cr_readable ? vm_cr : 0,
+	    .svm = max_ext_leaf >= 0x80000001u && (ext1->ecx & CPUID_EXT_ECX_SVM),
+	    .vm_cr_readable = vm_cr_readable,
+	    .vm_cr = vm_cr_readable ? vm_cr : 0,
 	};
 	if (caps->svm && max_ext_leaf >= CPUID_SVM_LEAF) {
 		caps->leaf_a = true;

@@ -36,13 +36,13 @@
  * wedge the CPU in microcode (CVE-2015-5307, CVE-2015-8104).
  */
 static const unsigned int l0_intercepts[] = {
-	INTERCEPT_INTR,	   INTERCEPT_NMI,    INTERCEPT_SMI,	     INTERCEPT_INIT,
-	INTERCEPT_SHUTDOWN, INTERCEPT_CPUID,  INTERCEPT_HLT,	     INTERCEPT_IOIO_PROT,
-	INTERCEPT_MSR_PROT, INTERCEPT_INVD,   INTERCEPT_VMRUN,	     INTERCEPT_VMMCALL,
-	INTERCEPT_VMLOAD,   INTERCEPT_VMSAVE, INTERCEPT_STGI,	     INTERCEPT_CLGI,
-	INTERCEPT_SKINIT,   INTERCEPT_INVLPGA, INTERCEPT_XSETBV,     INTERCEPT_MONITOR,
-	INTERCEPT_MWAIT,    INTERCEPT_RDPRU,  INTERCEPT_EXCEPTION(18), INTERCEPT_EXCEPTION(17),
-	INTERCEPT_EXCEPTION(1),
+    INTERCEPT_INTR,	    INTERCEPT_NMI,     INTERCEPT_SMI,		INTERCEPT_INIT,
+    INTERCEPT_SHUTDOWN,	    INTERCEPT_CPUID,   INTERCEPT_HLT,		INTERCEPT_IOIO_PROT,
+    INTERCEPT_MSR_PROT,	    INTERCEPT_INVD,    INTERCEPT_VMRUN,		INTERCEPT_VMMCALL,
+    INTERCEPT_VMLOAD,	    INTERCEPT_VMSAVE,  INTERCEPT_STGI,		INTERCEPT_CLGI,
+    INTERCEPT_SKINIT,	    INTERCEPT_INVLPGA, INTERCEPT_XSETBV,	INTERCEPT_MONITOR,
+    INTERCEPT_MWAIT,	    INTERCEPT_RDPRU,   INTERCEPT_EXCEPTION(18), INTERCEPT_EXCEPTION(17),
+    INTERCEPT_EXCEPTION(1),
 };
 
 void vcpu_l0_intercepts(struct vmcb_control *c)
@@ -315,8 +315,8 @@ unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn)
 	if (fast) {
 		memcpy(bytes, fast, sizeof(bytes));
 	} else {
-		struct walk_result w = guest_read_virt(&ram, &pg, rip, bytes, sizeof(bytes),
-						       fetch_access(s));
+		struct walk_result w =
+		    guest_read_virt(&ram, &pg, rip, bytes, sizeof(bytes), fetch_access(s));
 
 		/* The instruction may end before an unmapped page: decode what could be read. */
 		if (w.status != WALK_OK)
@@ -388,11 +388,13 @@ static void clear_irq_window(struct vcpu *v)
 
 	if (!v->l0_vintr_window)
 		return;
-	c->int_ctl &= ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
+	c->int_ctl &=
+	    ~(VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
 	/* L1's own V_IRQ request for L2 stays as L1 set it. */
 	if (v->nested.in_l2)
-		c->int_ctl |= v->nested.cache.int_ctl &
-			      (VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
+		c->int_ctl |=
+		    v->nested.cache.int_ctl &
+		    (VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_IGN_TPR | VMCB_INT_CTL_V_INTR_PRIO_MASK);
 	if (!v->nested.in_l2 || !nested_l1_intercepts(v, INTERCEPT_VINTR))
 		vmcb_clear_intercept(c, INTERCEPT_VINTR);
 	v->l0_vintr_window = false;
@@ -408,8 +410,7 @@ static void inject_events(struct vcpu *v)
 	c->event_inj = 0;
 	/* Most exits have nothing to deliver: keep their path short. */
 	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->reinject_event &&
-	    !v->lapic.nmi_pending &&
-	    !v->l0_vintr_window && vlapic_pending_irq(&v->lapic) < 0)
+	    !v->lapic.nmi_pending && !v->l0_vintr_window && vlapic_pending_irq(&v->lapic) < 0)
 		return;
 	clear_irq_window(v);
 
@@ -557,8 +558,8 @@ void vcpu_run(struct vcpu *v)
 
 static void dump_seg(const char *name, const struct vmcb_seg *s)
 {
-	kprintf("  %-4s sel=%04x attr=%03x limit=%08x base=%016lx\n", name, s->selector,
-		s->attrib, s->limit, s->base);
+	kprintf("  %-4s sel=%04x attr=%03x limit=%08x base=%016lx\n", name, s->selector, s->attrib,
+		s->limit, s->base);
 }
 
 void vcpu_dump(const struct vcpu *v)
@@ -568,13 +569,12 @@ void vcpu_dump(const struct vcpu *v)
 
 	kprintf("  exit_code=0x%lx info1=0x%lx info2=0x%lx exit_int_info=0x%lx\n", c->exit_code,
 		c->exit_info1, c->exit_info2, c->exit_int_info);
-	kprintf("  intercepts=%08x %08x %08x %08x %08x %08x\n", c->intercepts[0],
-		c->intercepts[1], c->intercepts[2], c->intercepts[3], c->intercepts[4],
-		c->intercepts[5]);
+	kprintf("  intercepts=%08x %08x %08x %08x %08x %08x\n", c->intercepts[0], c->intercepts[1],
+		c->intercepts[2], c->intercepts[3], c->intercepts[4], c->intercepts[5]);
 	kprintf("  asid=%u tlb=%u int_ctl=%08x int_vector=%02x int_state=%lx event_inj=%lx\n",
 		c->asid, c->tlb_control, c->int_ctl, c->int_vector, c->int_state, c->event_inj);
-	kprintf("  misc=%lx n_cr3=%lx iopm=%lx msrpm=%lx\n", c->misc_ctl, c->n_cr3,
-		c->iopm_base_pa, c->msrpm_base_pa);
+	kprintf("  misc=%lx n_cr3=%lx iopm=%lx msrpm=%lx\n", c->misc_ctl, c->n_cr3, c->iopm_base_pa,
+		c->msrpm_base_pa);
 	kprintf("  rip=%016lx rsp=%016lx rflags=%016lx rax=%016lx cpl=%u\n", s->rip, s->rsp,
 		s->rflags, s->rax, s->cpl);
 	kprintf("  cr0=%lx cr2=%lx cr3=%lx cr4=%lx efer=%lx dr6=%lx dr7=%lx\n", s->cr0, s->cr2,

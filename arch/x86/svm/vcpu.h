@@ -27,8 +27,8 @@ struct fetch_cache {
 	uint64_t cr0, cr3, cr4, efer;
 	uint8_t cpl;
 	uint64_t va_page;
-	const uint8_t *page;	/* host address of the guest page */
-	unsigned int nr, esize;	/* the walk's page-table entries: */
+	const uint8_t *page;		    /* host address of the guest page */
+	unsigned int nr, esize;		    /* the walk's page-table entries: */
 	const void *entry[WALK_MAX_LEVELS]; /* where they are (host addresses) */
 	uint64_t value[WALK_MAX_LEVELS];    /* and what they held */
 };
@@ -39,12 +39,12 @@ struct vcpu {
 	uint64_t vmcb_pa;
 	struct guest *guest;
 	struct vlapic lapic;
-	uint64_t pending_event;	/* SVM_EVENT_* to inject at the next VMRUN, 0 if none */
+	uint64_t pending_event;	 /* SVM_EVENT_* to inject at the next VMRUN, 0 if none */
 	uint64_t reinject_event; /* an interrupted INTR/NMI to deliver after it */
-	bool nmi_masked;	/* an injected NMI has not seen its IRET yet */
-	bool nmi_iret_seen;	/* IRET intercepted: unmask after the next #VMEXIT */
+	bool nmi_masked;	 /* an injected NMI has not seen its IRET yet */
+	bool nmi_iret_seen;	 /* IRET intercepted: unmask after the next #VMEXIT */
 	bool stopped;
-	bool l0_vintr_window;	/* V_IRQ/VINTR of the active VMCB is L0's own window request */
+	bool l0_vintr_window; /* V_IRQ/VINTR of the active VMCB is L0's own window request */
 	struct fetch_cache fetch;
 	struct nested nested;
 	uint64_t tsc_aux;
@@ -87,7 +87,8 @@ void vcpu_dump(const struct vcpu *v);
 /* The guest's RAM and its current paging mode, for software page walks. */
 struct guest_ram vcpu_guest_ram(const struct vcpu *v);
 struct guest_paging vcpu_paging(const struct vcpu *v);
-/* Fetches and decodes the instruction at the guest's RIP; its length, or 0 after stopping the guest. */
+/* Fetches and decodes the instruction at the guest's RIP; its length, or 0 after stopping the
+ * guest. */
 struct insn;
 unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn);
 /* Handles the exit recorded in v->vmcb (exits.c). */
