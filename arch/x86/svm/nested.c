@@ -37,7 +37,6 @@ static const uint8_t opcode_invlpga[] = {0x0F, 0x01, 0xDF};
 
 #define DR6_BS	  (1ull << 14)
 #define DR7_RESET 0x400ull
-#define TLB_FLUSH VMCB_TLB_CONTROL_FLUSH_ALL
 /* int_ctl bits L1 may set for L2 (CVE-2021-3653: never AVIC, x2AVIC, vNMI, vGIF unless offered). */
 #define INT_CTL_FROM_L1                                                                            \
 	(VMCB_INT_CTL_V_TPR_MASK | VMCB_INT_CTL_V_IRQ | VMCB_INT_CTL_V_INTR_PRIO_MASK |            \
@@ -209,7 +208,7 @@ static void enter_l2(struct vcpu *v, uint64_t vmcb12_gpa)
 	ctl->tsc_offset = v01->control.tsc_offset + c->tsc_offset;
 	/* L0's ASID and nested paging; every transition flushes (decision 6). */
 	ctl->asid = v01->control.asid;
-	ctl->tlb_control = TLB_FLUSH;
+	ctl->tlb_control = svm_tlb_flush_guest();
 	ctl->misc_ctl = VMCB_MISC_NP_ENABLE;
 	ctl->n_cr3 = v01->control.n_cr3;
 	ctl->int_ctl = VMCB_INT_CTL_V_INTR_MASKING | (c->int_ctl & INT_CTL_FROM_L1);
@@ -361,7 +360,7 @@ void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2
 	v01->save.dr7 = DR7_RESET; /* host breakpoints disabled */
 	v01->save.cpl = 0;
 	v01->control.exit_int_info = 0;
-	v01->control.tlb_control = TLB_FLUSH;
+	v01->control.tlb_control = svm_tlb_flush_guest();
 	v->regs.gpr[GPR_RAX] = v01->save.rax;
 	v->regs.gpr[GPR_RSP] = v01->save.rsp;
 	v->pending_event = 0;
@@ -511,7 +510,7 @@ enum vcpu_action nested_invlpga(struct vcpu *v)
 {
 	if (svm_insn_faults(v, false))
 		return VCPU_RESUME;
-	v->vmcb->control.tlb_control = TLB_FLUSH;
+	v->vmcb->control.tlb_control = svm_tlb_flush_guest();
 	return vcpu_complete_known_insn(v, opcode_invlpga, 3);
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "arch/x86/svm/svm_caps.h"
+#include "arch/x86/svm/vmcb.h"
 #include "kernel/pmm.h"
 
 /* What svm_enable() set up once for all guests. */
@@ -27,6 +28,16 @@ extern struct svm_host svm_host;
 void svm_detect(struct svm_caps *caps);
 /* Prints revision, ASIDs and every feature bit, present or not. */
 void svm_print_caps(const struct svm_caps *caps);
+
+/*
+ * The TLB_CONTROL that drops the guest's translations at the next VMRUN:
+ * only its ASID with FlushByAsid, else everything (APM 15.16.1).
+ */
+static inline uint8_t svm_tlb_flush_guest(void)
+{
+	return (svm_host.caps.features & SVM_FEAT_FLUSH_BY_ASID) ? VMCB_TLB_CONTROL_FLUSH_ASID
+								 : VMCB_TLB_CONTROL_FLUSH_ALL;
+}
 
 /* EFER.SVME, VM_HSAVE_PA and the shared pages; a reason on failure. */
 const char *svm_enable(const struct svm_caps *caps, struct pmm *pmm);

@@ -75,8 +75,8 @@ const char *vcpu_init(struct vcpu *v, struct guest *g, const struct guest_boot *
 	c->iopm_base_pa = svm_host.iopm_pa;
 	c->msrpm_base_pa = svm_host.msrpm_pa;
 	c->asid = g->asid;
-	/* The ASID may have served an earlier guest; FLUSH_ALL works without FlushByAsid. */
-	c->tlb_control = VMCB_TLB_CONTROL_FLUSH_ALL;
+	/* The ASID may have served an earlier guest. */
+	c->tlb_control = svm_tlb_flush_guest();
 	/* APM 15.21.1: physical interrupts follow the host's IF, not the guest's. */
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->misc_ctl = VMCB_MISC_NP_ENABLE;
@@ -312,7 +312,13 @@ unsigned int vcpu_decode_insn(struct vcpu *v, struct insn *insn)
 	const uint8_t *fast = fetch_fast(v, INSN_MAX_LEN);
 	unsigned int avail = sizeof(bytes);
 
-	if (fast) {
+	/* APM 15 "Decode Assists": an NPF exit then carries the bytes it fetched. */
+	if ((svm_host.caps.features & SVM_FEAT_DECODE_ASSISTS) &&
+	    v->vmcb->control.exit_code == SVM_EXIT_NPF && v->vmcb->control.insn_len) {
+		avail = v->vmcb->control.insn_len < sizeof(bytes) ? v->vmcb->control.insn_len
+								  : sizeof(bytes);
+		memcpy(bytes, v->vmcb->control.insn_bytes, avail);
+	} else if (fast) {
 		memcpy(bytes, fast, sizeof(bytes));
 	} else {
 		struct walk_result w =
