@@ -8,13 +8,11 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/svm/exits.h"
+#include "arch/x86/svm/known_insn.h"
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
 #include "kernel/guest.h"
 #include "kernel/guest_msr.h"
-
-static const uint8_t opcode_rdmsr[] = {0x0F, 0x32};
-static const uint8_t opcode_wrmsr[] = {0x0F, 0x30};
 
 /*
  * Host CPUID 8000_0001 EDX, read once: CPUID does not change, and under
@@ -79,5 +77,5 @@ enum vcpu_action handle_msr(struct vcpu *v)
 		r[GPR_RAX] = (uint32_t)val;
 		r[GPR_RDX] = val >> 32;
 	}
-	return vcpu_complete_known_insn(v, write ? opcode_wrmsr : opcode_rdmsr, 2);
+	return vcpu_complete_known_insn(v, write ? INSN_WRMSR : INSN_RDMSR);
 }

@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/svm/exits.h"
+#include "arch/x86/svm/known_insn.h"
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
 #include "kernel/console.h"
@@ -17,11 +18,6 @@
 #define EXIT_SLOT_NPF	  0x100
 #define EXIT_SLOT_INVALID 0x101
 #define NR_EXIT_SLOTS	  0x102
-
-/* The encodings the fast path of vcpu_complete_known_insn() looks for (APM vol. 3). */
-static const uint8_t opcode_cpuid[] = {0x0F, 0xA2};
-static const uint8_t opcode_vmmcall[] = {0x0F, 0x01, 0xD9};
-static const uint8_t opcode_hlt[] = {0xF4};
 
 static unsigned int exit_slot(uint64_t code)
 {
@@ -51,7 +47,7 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 	r[GPR_RBX] = out.ebx;
 	r[GPR_RCX] = out.ecx;
 	r[GPR_RDX] = out.edx;
-	return vcpu_complete_known_insn(v, opcode_cpuid, sizeof(opcode_cpuid));
+	return vcpu_complete_known_insn(v, INSN_CPUID);
 }
 
 /*
@@ -64,7 +60,7 @@ static enum vcpu_action handle_hlt(struct vcpu *v)
 	struct guest *g = v->guest;
 	bool interruptible = (v->vmcb->save.rflags & RFLAGS_IF) && v->nested.gif;
 
-	if (vcpu_complete_known_insn(v, opcode_hlt, sizeof(opcode_hlt)) == VCPU_STOP)
+	if (vcpu_complete_known_insn(v, INSN_HLT) == VCPU_STOP)
 		return VCPU_STOP;
 	for (;;) {
 		uint64_t now = rdtsc();
@@ -164,7 +160,7 @@ static enum vcpu_action handle_vmmcall(struct vcpu *v)
 		return handle_ud(v);
 
 	*rax = *rax == HYPERCALL_NOP ? 0 : *rax == HYPERCALL_EXIT_COUNT ? v->nr_exits : ~0ull;
-	return vcpu_complete_known_insn(v, opcode_vmmcall, sizeof(opcode_vmmcall));
+	return vcpu_complete_known_insn(v, INSN_VMMCALL);
 }
 
 static enum vcpu_action handle_vmrun(struct vcpu *v)

@@ -11,6 +11,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
 #include "arch/x86/svm/exits.h"
+#include "arch/x86/svm/known_insn.h"
 #include "arch/x86/svm/nested.h"
 #include "arch/x86/svm/nested_checks.h"
 #include "arch/x86/svm/nested_maps.h"
@@ -23,13 +24,6 @@
 
 /* Decision 7: only what is emulated faithfully and tested. */
 const struct nested_features nested_advertised = {0};
-
-static const uint8_t opcode_vmrun[] = {0x0F, 0x01, 0xD8};
-static const uint8_t opcode_vmload[] = {0x0F, 0x01, 0xDA};
-static const uint8_t opcode_vmsave[] = {0x0F, 0x01, 0xDB};
-static const uint8_t opcode_stgi[] = {0x0F, 0x01, 0xDC};
-static const uint8_t opcode_clgi[] = {0x0F, 0x01, 0xDD};
-static const uint8_t opcode_invlpga[] = {0x0F, 0x01, 0xDF};
 
 /* The VMCB12 bytes nestvisor consumes: control up to nRIP, save up to G_PAT. */
 #define VMCB12_CONTROL_USED (offsetof(struct vmcb_control, next_rip) + 8)
@@ -279,7 +273,7 @@ enum vcpu_action nested_vmrun(struct vcpu *v)
 		why = nested_check_l2_paging(&n->cache, &env, &ram);
 
 	/* Either way VMRUN retires: L1 resumes after it on #VMEXIT. */
-	if (vcpu_complete_known_insn(v, opcode_vmrun, sizeof(opcode_vmrun)) == VCPU_STOP)
+	if (vcpu_complete_known_insn(v, INSN_VMRUN) == VCPU_STOP)
 		return VCPU_STOP;
 	if (why) {
 		vmrun_failed(v, vmcb12, why);
@@ -486,7 +480,7 @@ enum vcpu_action nested_vmload_vmsave(struct vcpu *v, bool load)
 	} else {
 		copy_vmload_state(mem, cpu);
 	}
-	return vcpu_complete_known_insn(v, load ? opcode_vmload : opcode_vmsave, 3);
+	return vcpu_complete_known_insn(v, load ? INSN_VMLOAD : INSN_VMSAVE);
 }
 
 /* APM 15.17: STGI/CLGI set and clear GIF; a pending event is taken right after STGI. */
@@ -498,7 +492,7 @@ enum vcpu_action nested_stgi_clgi(struct vcpu *v, bool set)
 	/* An STGI intercepted only to open an NMI window (vGIF) has done its job. */
 	if (!v->nested.in_l2)
 		nested_svme_changed(v);
-	return vcpu_complete_known_insn(v, set ? opcode_stgi : opcode_clgi, 3);
+	return vcpu_complete_known_insn(v, set ? INSN_STGI : INSN_CLGI);
 }
 
 /*
@@ -511,7 +505,7 @@ enum vcpu_action nested_invlpga(struct vcpu *v)
 	if (svm_insn_faults(v, false))
 		return VCPU_RESUME;
 	v->vmcb->control.tlb_control = svm_tlb_flush_guest();
-	return vcpu_complete_known_insn(v, opcode_invlpga, 3);
+	return vcpu_complete_known_insn(v, INSN_INVLPGA);
 }
 
 /*

@@ -5,6 +5,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
+#include "arch/x86/svm/known_insn.h"
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
 #include "drivers/lapic.h"
@@ -220,17 +221,21 @@ static unsigned int fetch_access(const struct vmcb_save *s)
 /* Whether the page-table entries behind the cached translation are unchanged. */
 static bool fetch_cache_entries_valid(const struct fetch_cache *fc)
 {
-	for (unsigned int i = 0; i < fc->nr; i++) {
-		uint64_t now = fc->esize == 4 ? *(const uint32_t *)fc->entry[i]
-					      : *(const uint64_t *)fc->entry[i];
+	unsigned int i;
 
-		if (now != fc->value[i])
-			return false;
+	if (fc->esize == 8) {
+		for (i = 0; i < fc->nr; i++)
+			if (*(const uint64_t *)fc->entry[i] != fc->value[i])
+				return false;
+		return true;
 	}
+	for (i = 0; i < fc->nr; i++)
+		if (*(const uint32_t *)fc->entry[i] != fc->value[i])
+			return false;
 	return true;
 }
 
-static bool fetch_cache_fill(struct vcpu *v, uint64_t page)
+static bool __attribute__((noinline)) fetch_cache_fill(struct vcpu *v, uint64_t page)
 {
 	const struct vmcb_save *s = &v->vmcb->save;
 	struct fetch_cache *fc = &v->fetch;
@@ -281,10 +286,11 @@ static const uint8_t *fetch_fast(struct vcpu *v, unsigned int len)
 	return fc->page + (rip & (PAGE_SIZE - 1));
 }
 
-enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, const uint8_t *opcode, unsigned int len)
+enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, struct known_insn insn)
 {
+	uint32_t mask = insn.len >= 4 ? ~0u : (1u << (8 * insn.len)) - 1;
 	const uint8_t *p;
-	unsigned int i = 0;
+	uint32_t have;
 
 	/* APM 15.7.1: with NRIPS the CPU saves the next RIP of an intercepted instruction. */
 	if ((svm_host.caps.features & SVM_FEAT_NRIPS) && v->vmcb->control.next_rip) {
@@ -292,12 +298,14 @@ enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, const uint8_t *opcode,
 		v->vmcb->control.int_state &= ~VMCB_INT_STATE_SHADOW;
 		return VCPU_RESUME;
 	}
-	p = fetch_fast(v, len);
-	while (p && i < len && p[i] == opcode[i])
-		i++;
-	if (p && i == len) {
-		vcpu_skip_insn(v, len);
-		return VCPU_RESUME;
+	/* One 4-byte compare (the page must hold 4 bytes; else the slow path). */
+	p = fetch_fast(v, sizeof(have));
+	if (p) {
+		__builtin_memcpy(&have, p, sizeof(have));
+		if ((have & mask) == insn.bytes) {
+			vcpu_skip_insn(v, insn.len);
+			return VCPU_RESUME;
+		}
 	}
 	return vcpu_complete_insn(v);
 }

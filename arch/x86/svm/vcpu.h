@@ -77,11 +77,12 @@ void vcpu_skip_insn(struct vcpu *v, unsigned int len);
 /* Steps over the emulated instruction at RIP (decoding its length); STOP if it cannot. */
 enum vcpu_action vcpu_complete_insn(struct vcpu *v);
 /*
- * The same for an exit whose instruction is known: when the bytes at RIP
- * are exactly opcode (no prefixes), its length is len and nothing needs
+ * The same for an exit whose instruction is known (known_insn.h): when the
+ * bytes at RIP are exactly its encoding (no prefixes), nothing needs
  * decoding; otherwise the full decoder decides.
  */
-enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, const uint8_t *opcode, unsigned int len);
+struct known_insn;
+enum vcpu_action vcpu_complete_known_insn(struct vcpu *v, struct known_insn insn);
 void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error);
 void vcpu_dump(const struct vcpu *v);
 /* The guest's RAM and its current paging mode, for software page walks. */
