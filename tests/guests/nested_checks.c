@@ -185,6 +185,25 @@ static void m_pae_legacy(struct vmcb *v, uint64_t arg)
 	stub32(v);
 }
 
+/*
+ * C22: the legacy-PAE L2 above, with arg ORed into its fourth PDPTE (the
+ * 3-4 GiB quarter, which the stub never touches). APM 15.5.1 "Loading
+ * Guest State": without nested paging VMRUN loads the PDPTEs, and a
+ * present one with a reserved bit fails it. guest_main restores the PDPT.
+ */
+static void m_pae_pdpte(struct vmcb *v, uint64_t arg)
+{
+	m_pae_legacy(v, 0);
+	pae_pdpt[3] |= arg;
+}
+
+/* C22 control: a PDPTE that is not present is not checked, whatever else it holds. */
+static void m_pae_pdpte_absent(struct vmcb *v, uint64_t arg)
+{
+	m_pae_legacy(v, 0);
+	pae_pdpt[3] = arg & ~(uint64_t)PTE_P;
+}
+
 static void m_no_vmrun_intercept(struct vmcb *v, uint64_t arg)
 {
 	(void)arg;
@@ -261,6 +280,7 @@ struct check {
 #define DEV_MAP_END                                                                                \
 	"VMRUN fails when the map's last byte is the last byte below 2^MAXPHYADDR (APM 15.5.1)"
 #define DEV_PAE_CR3 "the VMRUN CR3 check only covers bits at or above MAXPHYADDR (APM 15.5.1)"
+#define DEV_PDPTE   "VMRUN does not load or check PAE PDPTEs (APM 15.5.1)"
 
 static const struct check checks[] = {
     {"baseline: the unmodified VMCB12", RUN, m_none, 0, 0},
@@ -276,6 +296,14 @@ static const struct check checks[] = {
     {"C4 legacy PAE: CR3 bit 63 set", FAIL, m_pae_legacy, BIT(63), 0},
     {"C4 legacy PAE: CR3 bit 32 set", FAIL, m_pae_legacy, BIT(32), DEV_PAE_CR3},
     {"C4 control: legacy PAE L2 with a 32-bit CR3", RUN, m_pae_legacy, 0, 0},
+    {"C22 legacy PAE: present PDPTE with bit 1 (R/W, reserved) set", FAIL, m_pae_pdpte, BIT(1),
+     DEV_PDPTE},
+    {"C22 legacy PAE: present PDPTE with bit 7 (PS, reserved) set", FAIL, m_pae_pdpte, BIT(7),
+     DEV_PDPTE},
+    {"C22 legacy PAE: present PDPTE with bit 63 (NX, reserved) set", FAIL, m_pae_pdpte, BIT(63),
+     DEV_PDPTE},
+    {"C22 control: a not-present PDPTE is not checked", RUN, m_pae_pdpte_absent,
+     BIT(1) | BIT(7) | BIT(63), 0},
     {"C5 CR4 bit 13 (VMXE, reserved on AMD) set", FAIL, m_cr4_or, BIT(13), 0},
     {"C5 CR4 bit 14 set", FAIL, m_cr4_or, BIT(14), 0},
     {"C5 CR4 bit 15 set", FAIL, m_cr4_or, BIT(15), 0},
@@ -523,8 +551,12 @@ void guest_main(struct tap *tap)
 		kprintf("# bare: EXITCODE compared in bits 31:0; EXITINFO2 and EVENTINJ[63:32] "
 			"not checked (QEMU 7.2 leaves them)\n");
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(checks); i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(checks); i++) {
 		run_check(tap, &checks[i]);
+		/* C22 rows edit the PDPT; every row starts from the legal one. */
+		for (unsigned int j = 0; j < 4; j++)
+			pae_pdpt[j] = (uint64_t)&boot_pd[j * 512] | PTE_P;
+	}
 
 	/*
 	 * C9 (EFER.LME or LMA set without long mode) needs a CPU without long
