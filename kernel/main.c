@@ -148,6 +148,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
 	pic_disable();
 	/* A stack overflow now faults on the guard instead of eating .bss below. */
 	paging_unmap_4k((uint64_t)boot_stack_guard);
+	stack_canary_set();
 
 	kprintf("\nnestvisor " NESTVISOR_VERSION ": AMD SVM microhypervisor\n");
 	err = multiboot_parse(magic, info_pa, &(struct phys_window){identity_map, 0}, &hv.boot);

@@ -138,7 +138,7 @@ static bool extable_vectors(struct hv *hv)
 static bool stack_guard_unmapped(struct hv *hv)
 {
 	(void)hv;
-	return !paging_is_mapped((uint64_t)boot_stack_guard) &&
+	return stack_canary_intact() && !paging_is_mapped((uint64_t)boot_stack_guard) &&
 	       paging_is_mapped((uint64_t)boot_stack_bottom) &&
 	       paging_is_mapped((uint64_t)boot_stack_guard - 1);
 }
@@ -165,7 +165,7 @@ static const struct selftest selftests[] = {
     {"pmm: double free and freeing the image are refused", pmm_double_free},
     {"extable: UD2 under a fixup reports #UD", extable_ud2},
     {"extable: #GP and #PF reported by vector, no fault reports 0", extable_vectors},
-    {"paging: guard page below the boot stack is unmapped", stack_guard_unmapped},
+    {"paging: guard page below the boot stack is unmapped, canary above it", stack_guard_unmapped},
     {"svm: EFER.SVME sets and clears", svme_toggles},
 };
 

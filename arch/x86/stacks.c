@@ -29,3 +29,8 @@ bool on_kernel_stack(uint64_t addr, uint64_t len, uint64_t *top)
 	}
 	return false;
 }
+
+void stack_canary_set(void)
+{
+	*(volatile uint64_t *)boot_stack_bottom = STACK_CANARY;
+}

@@ -5,6 +5,7 @@
  */
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
+#include "arch/x86/stacks.h"
 #include "arch/x86/svm/known_insn.h"
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vcpu.h"
@@ -14,6 +15,7 @@
 #include "kernel/guest_walk.h"
 #include "kernel/insn_decode.h"
 #include "kernel/kstring.h"
+#include "kernel/panic.h"
 #include "kernel/time.h"
 
 #define MSR_TSC_AUX 0xC0000103u
@@ -48,8 +50,20 @@ static const unsigned int l0_intercepts[] = {
 
 void vcpu_l0_intercepts(struct vmcb_control *c)
 {
-	for (unsigned int i = 0; i < sizeof(l0_intercepts) / sizeof(l0_intercepts[0]); i++)
-		vmcb_set_intercept(c, l0_intercepts[i]);
+	/* The list as intercept words, built once: every nested VMRUN ORs them in. */
+	static uint32_t words[NR_INTERCEPT_WORDS];
+	static bool built;
+
+	if (!built) {
+		struct vmcb_control tmp = {0};
+
+		for (unsigned int i = 0; i < sizeof(l0_intercepts) / sizeof(l0_intercepts[0]); i++)
+			vmcb_set_intercept(&tmp, l0_intercepts[i]);
+		memcpy(words, tmp.intercepts, sizeof(words));
+		built = true;
+	}
+	for (unsigned int i = 0; i < NR_INTERCEPT_WORDS; i++)
+		c->intercepts[i] |= words[i];
 }
 
 static void set_seg(struct vmcb_seg *seg, uint16_t sel, uint16_t attrib, uint32_t limit)
@@ -554,6 +568,9 @@ void vcpu_run(struct vcpu *v)
 		svm_world_switch(&v->regs, v->vmcb_pa, svm_host.host_state_pa);
 
 		restore_host_mode();
+		/* STYLE H20: the world switch must leave L0's stack as it found it. */
+		if (!stack_canary_intact())
+			panic("boot stack canary clobbered after a #VMEXIT of %s", g->name);
 		if (in_l1_vgif)
 			v->nested.gif = vmcb->control.int_ctl & VMCB_INT_CTL_V_GIF;
 		v->regs.gpr[GPR_RAX] = vmcb->save.rax;
