@@ -416,6 +416,18 @@ bool nested_reflect_exit(struct vcpu *v)
 		if (v->l0_vintr_window)
 			return false;
 		break;
+	/*
+	 * Instructions L1's CPUID does not offer (the filter hides MONITOR/
+	 * MWAIT, RDPRU and XSAVE): on such hardware they #UD before any
+	 * intercept is checked (APM 15.7), so they are L0's to turn into #UD
+	 * (which goes to L1 only if it intercepts #UD).
+	 */
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_CONDITIONAL:
+	case SVM_EXIT_RDPRU:
+	case SVM_EXIT_XSETBV:
+		return false;
 	case SVM_EXIT_IRET:
 		if (v->nmi_masked && !nested_l1_intercepts(v, INTERCEPT_IRET))
 			return false;
