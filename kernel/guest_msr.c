@@ -69,17 +69,22 @@ static bool pat_valid(uint64_t pat)
  * VM_CR.SVMDIS forbids it, APM 15.30.1). To a guest without SVM the bit is
  * reserved.
  */
-static uint64_t efer_writable(const struct guest_msr_ctx *ctx)
+uint64_t guest_efer_bits(uint32_t cpuid_ext_edx, bool svm)
 {
 	uint64_t bits = EFER_SCE | EFER_LME;
 
-	if (ctx->cpuid_ext_edx & CPUID_80000001_EDX_NX)
+	if (cpuid_ext_edx & CPUID_80000001_EDX_NX)
 		bits |= EFER_NXE;
-	if (ctx->cpuid_ext_edx & CPUID_80000001_EDX_FFXSR)
+	if (cpuid_ext_edx & CPUID_80000001_EDX_FFXSR)
 		bits |= EFER_FFXSR;
-	if (ctx->svm && !(*ctx->vm_cr & VM_CR_SVMDIS))
+	if (svm)
 		bits |= EFER_SVME;
 	return bits;
+}
+
+static uint64_t efer_writable(const struct guest_msr_ctx *ctx)
+{
+	return guest_efer_bits(ctx->cpuid_ext_edx, ctx->svm && !(*ctx->vm_cr & VM_CR_SVMDIS));
 }
 
 static bool write_efer(const struct guest_msr_ctx *ctx, struct vmcb_save *s, uint64_t val)

@@ -31,6 +31,12 @@ struct guest_msr_ctx {
 	unsigned int phys_addr_bits; /* the guest's physical-address width */
 };
 
+/*
+ * The EFER bits a guest may set (LMA, read-only, not included): SCE and LME
+ * always, NXE and FFXSR with their CPUID 8000_0001 EDX bits, SVME with SVM.
+ */
+uint64_t guest_efer_bits(uint32_t cpuid_ext_edx, bool svm);
+
 /* RDMSR: true with *val set, or false for #GP(0) (*val untouched). */
 bool guest_msr_read(const struct guest_msr_ctx *ctx, uint32_t msr, uint64_t *val);
 /* WRMSR: true once applied, or false for #GP(0) with nothing changed. */

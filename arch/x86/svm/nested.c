@@ -19,6 +19,7 @@
 #include "arch/x86/svm/vcpu.h"
 #include "kernel/console.h"
 #include "kernel/guest.h"
+#include "kernel/guest_msr.h"
 #include "kernel/insn_decode.h"
 #include "kernel/kstring.h"
 
@@ -117,19 +118,14 @@ static struct nested_l1_env l1_env(const struct vcpu *v)
 {
 	const struct vmcb_save *s = &v->nested.vmcb01->save;
 	uint32_t ext_edx = cpuid(0x80000001u, 0).edx;
-	uint64_t efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_SVME;
 
-	if (ext_edx & (1u << 20))
-		efer |= EFER_NXE;
-	if (ext_edx & (1u << 25))
-		efer |= 1ull << 14; /* FFXSR */
 	return (struct nested_l1_env){
 	    .l1_cr0 = s->cr0,
 	    .l1_cr4 = s->cr4,
-	    .l1_efer = (s->efer & ~(uint64_t)EFER_SVME) | EFER_SVME,
+	    .l1_efer = s->efer, /* SVME included: L1 runs VMRUN */
 	    .phys_addr_bits = svm_host.phys_addr_bits,
 	    .long_mode = ext_edx & CPUID_EXT_EDX_LM,
-	    .efer_valid = efer,
+	    .efer_valid = guest_efer_bits(ext_edx, true) | EFER_LMA,
 	    .cr4_valid = svm_host.guest_cr4_valid,
 	    .features = nested_advertised,
 	};
