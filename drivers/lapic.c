@@ -27,7 +27,7 @@
 static volatile uint32_t *lapic;
 static uint64_t lapic_khz;
 /* The TSC deadline the one-shot timer is armed for; 0 once it fired or stopped. */
-static uint64_t armed_deadline;
+uint64_t lapic_armed_deadline;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -48,7 +48,7 @@ void lapic_eoi(void)
 static void lapic_timer_irq(struct exc_frame *frame)
 {
 	(void)frame;
-	armed_deadline = 0;
+	lapic_armed_deadline = 0;
 	lapic_eoi();
 }
 
@@ -93,9 +93,9 @@ void lapic_timer_arm_at(uint64_t deadline, uint64_t now)
 	uint64_t count;
 
 	/* Still armed for the same moment: the exit path stays short (bench). */
-	if (deadline == armed_deadline)
+	if (deadline == lapic_armed_deadline)
 		return;
-	armed_deadline = deadline;
+	lapic_armed_deadline = deadline;
 
 	/* Beyond a second the counter saturates anyway; keep the product small. */
 	if (tsc_delta > ms_to_tsc(1000))
@@ -112,6 +112,6 @@ void lapic_timer_arm_at(uint64_t deadline, uint64_t now)
 
 void lapic_timer_stop(void)
 {
-	armed_deadline = 0;
+	lapic_armed_deadline = 0;
 	lapic_write(LAPIC_TIMER_ICR, 0);
 }

@@ -19,6 +19,8 @@ void lapic_init(void);
  * interrupt itself disarms, so an early tick is re-armed next time.
  */
 void lapic_timer_arm_at(uint64_t deadline, uint64_t now);
+/* The deadline the timer is armed for (0: none); lets the exit path skip a re-arm inline. */
+extern uint64_t lapic_armed_deadline;
 void lapic_timer_stop(void);
 void lapic_eoi(void);
 

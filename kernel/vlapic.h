@@ -179,6 +179,12 @@ void vlapic_write(struct vlapic *l, uint32_t offset, uint32_t val, uint64_t now)
 void vlapic_update_timer(struct vlapic *l, uint64_t now);
 
 /* Absolute tick of the next expiry (masked or not), or UINT64_MAX when the timer is stopped. */
+/* A software-disabled APIC delivers no interrupt (SDM 11.4.7.2): a cheap first test. */
+static inline bool vlapic_sw_enabled(const struct vlapic *l)
+{
+	return l->svr & VLAPIC_SVR_ENABLE;
+}
+
 static inline uint64_t vlapic_timer_deadline(const struct vlapic *l)
 {
 	return l->timer_armed ? l->timer_deadline : UINT64_MAX;

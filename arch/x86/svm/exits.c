@@ -58,7 +58,7 @@ static enum vcpu_action handle_cpuid(struct vcpu *v)
 static enum vcpu_action handle_hlt(struct vcpu *v)
 {
 	struct guest *g = v->guest;
-	bool interruptible = (v->vmcb->save.rflags & RFLAGS_IF) && v->nested.gif;
+	bool interruptible = (v->vmcb->save.rflags & RFLAGS_IF) && vcpu_gif(v);
 
 	if (vcpu_complete_known_insn(v, INSN_HLT) == VCPU_STOP)
 		return VCPU_STOP;
@@ -66,14 +66,14 @@ static enum vcpu_action handle_hlt(struct vcpu *v)
 		uint64_t now = rdtsc();
 
 		vlapic_update_timer(&v->lapic, now);
-		if ((v->lapic.nmi_pending && v->nested.gif) || v->pending_event ||
+		if ((v->lapic.nmi_pending && vcpu_gif(v)) || v->pending_event ||
 		    vcpu_irq_can_wake(v))
 			return VCPU_RESUME;
 		if (now >= g->deadline_tsc)
 			return VCPU_RESUME; /* the run loop reports the timeout */
 		if (!interruptible || vlapic_timer_deadline(&v->lapic) == UINT64_MAX) {
 			guest_stop(g, GUEST_HALTED, "HLT with %s and nothing pending or armed",
-				   !v->nested.gif  ? "GIF clear"
+				   !vcpu_gif(v)	   ? "GIF clear"
 				   : interruptible ? "no timer"
 						   : "interrupts masked");
 			return VCPU_STOP;

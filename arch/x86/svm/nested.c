@@ -42,9 +42,12 @@ const char *nested_init(struct vcpu *v)
 	struct nested *n = &v->nested;
 	struct pmm *pmm = v->guest->pmm;
 
-	n->gif = true; /* APM 15.17: GIF is 1 out of reset */
 	n->vmcb01 = v->vmcb;
 	n->vmcb01_pa = v->vmcb_pa;
+	n->vgif = nested_hw_vgif();
+	if (n->vgif)
+		n->vmcb01->control.int_ctl |= VMCB_INT_CTL_V_GIF_ENABLE;
+	vcpu_set_gif(v, true); /* APM 15.17: GIF is 1 out of reset */
 	n->vmcb02_pa = pmm_alloc(pmm, 1, PAGE_SIZE);
 	n->snapshot_pa = pmm_alloc(pmm, 1, PAGE_SIZE);
 	n->msrpm02_pa = pmm_alloc(pmm, SVM_MSRPM_PAGES, PAGE_SIZE);
@@ -157,7 +160,7 @@ static void vmrun_failed(struct vcpu *v, struct vmcb *vmcb12, const char *why)
 	vmcb12->control.exit_info2 = 0;
 	vmcb12->control.event_inj = 0;
 	/* APM 15.17: every #VMEXIT clears GIF, #VMEXIT(INVALID) included (f85a6ce06e4a). */
-	n->gif = false;
+	vcpu_set_gif(v, false);
 	n->nr_failed_vmruns++;
 	kprintf("nestvisor: %s: VMRUN refused (%s): #VMEXIT(INVALID), GIF=0\n", v->guest->name,
 		why);
@@ -235,7 +238,7 @@ static void enter_l2(struct vcpu *v, uint64_t vmcb12_gpa)
 	n->vmcb12_gpa = vmcb12_gpa;
 	n->in_l2 = true;
 	/* APM 15.5.1: VMRUN sets GIF once the guest state is loaded. */
-	n->gif = true;
+	vcpu_set_gif(v, true);
 	v->vmcb = v02;
 	v->vmcb_pa = n->vmcb02_pa;
 }
@@ -359,7 +362,7 @@ void nested_vmexit(struct vcpu *v, uint64_t code, uint64_t info1, uint64_t info2
 	v->vmcb = v01;
 	v->vmcb_pa = n->vmcb01_pa;
 	n->in_l2 = false;
-	n->gif = false;
+	vcpu_set_gif(v, false);
 	n->nr_reflected++;
 	if (n->l1_tf) {
 		v01->save.dr6 |= DR6_BS;
@@ -496,7 +499,7 @@ enum vcpu_action nested_stgi_clgi(struct vcpu *v, bool set)
 {
 	if (svm_insn_faults(v, false))
 		return VCPU_RESUME;
-	v->nested.gif = set;
+	vcpu_set_gif(v, set);
 	/* An STGI intercepted only to open an NMI window (vGIF) has done its job. */
 	if (!v->nested.in_l2)
 		nested_svme_changed(v);

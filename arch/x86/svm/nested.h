@@ -17,7 +17,8 @@ enum vcpu_action;
 
 /* Per-vCPU nested state. L1's own state stays in vmcb01 while L2 runs. */
 struct nested {
-	bool gif;	   /* L1's global interrupt flag (APM 15.17) */
+	bool gif;	   /* L1's GIF unless vGIF keeps it in vmcb01: use vcpu_gif() */
+	bool vgif;	   /* hardware vGIF holds L1's GIF in vmcb01's V_GIF (APM 15.33.2) */
 	bool svme;	   /* L1's EFER.SVME (the VMCB's is always 1) */
 	bool in_l2;	   /* vmcb02 is the active VMCB */
 	bool l1_tf;	   /* L1's RFLAGS.TF at VMRUN: #DB after the #VMEXIT */

@@ -187,7 +187,7 @@ void vcpu_skip_insn(struct vcpu *v, unsigned int len)
 	v->vmcb->control.int_state &= ~VMCB_INT_STATE_SHADOW;
 }
 
-enum vcpu_action vcpu_complete_insn(struct vcpu *v)
+enum vcpu_action __attribute__((noinline)) vcpu_complete_insn(struct vcpu *v)
 {
 	struct insn insn;
 	unsigned int len = vcpu_decode_insn(v, &insn);
@@ -392,8 +392,7 @@ bool vcpu_irq_can_wake(const struct vcpu *v)
 {
 	bool as_vmexit;
 
-	return v->nested.gif && vlapic_pending_irq(&v->lapic) >= 0 &&
-	       irq_window_open(v, &as_vmexit);
+	return vcpu_gif(v) && vlapic_pending_irq(&v->lapic) >= 0 && irq_window_open(v, &as_vmexit);
 }
 
 static void request_irq_window(struct vcpu *v, int vector)
@@ -438,7 +437,8 @@ static void inject_events(struct vcpu *v)
 	c->event_inj = 0;
 	/* Most exits have nothing to deliver: keep their path short. */
 	if (!(c->exit_int_info & SVM_EVENT_VALID) && !v->pending_event && !v->reinject_event &&
-	    !v->lapic.nmi_pending && !v->l0_vintr_window && vlapic_pending_irq(&v->lapic) < 0)
+	    !v->lapic.nmi_pending && !v->l0_vintr_window &&
+	    (!vlapic_sw_enabled(&v->lapic) || vlapic_pending_irq(&v->lapic) < 0))
 		return;
 	clear_irq_window(v);
 
@@ -464,7 +464,7 @@ static void inject_events(struct vcpu *v)
 		return;
 	}
 	/* APM 15.17: while GIF is 0, NMIs and interrupts stay pending. */
-	if (!v->nested.gif) {
+	if (!vcpu_gif(v)) {
 		/*
 		 * With vGIF, L1's STGI does not exit: V_IRQ waits for V_GIF and
 		 * IF (the VINTR exit comes right after STGI), and an NMI needs
@@ -517,7 +517,8 @@ static void arm_host_timer(struct vcpu *v, uint64_t now)
 
 	if (timer < until)
 		until = timer;
-	lapic_timer_arm_at(until, now);
+	if (until != lapic_armed_deadline)
+		lapic_timer_arm_at(until, now);
 }
 
 /*
@@ -538,15 +539,14 @@ static void restore_host_mode(void)
 void vcpu_run(struct vcpu *v)
 {
 	struct guest *g = v->guest;
-	bool vgif = nested_hw_vgif();
 
 	wrmsr(MSR_TSC_AUX, v->tsc_aux);
 	while (!v->stopped) {
 		uint64_t now = rdtsc();
 		struct vmcb *vmcb;
-		bool in_l1_vgif;
 
-		vlapic_update_timer(&v->lapic, now);
+		if (v->lapic.timer_armed && now >= v->lapic.timer_deadline)
+			vlapic_update_timer(&v->lapic, now);
 		if (now >= g->deadline_tsc) {
 			guest_stop(g, GUEST_TIMEOUT, "ran past its budget of %lu ms",
 				   tsc_to_ms(g->deadline_tsc - g->start_tsc));
@@ -556,12 +556,6 @@ void vcpu_run(struct vcpu *v)
 		arm_host_timer(v, now);
 		/* Injection may have switched to L1 with a #VMEXIT: use what is active now. */
 		vmcb = v->vmcb;
-		/* With vGIF, L1's GIF lives in vmcb01's V_GIF while L1 runs (APM 15.33.2). */
-		in_l1_vgif = vgif && !v->nested.in_l2;
-		if (in_l1_vgif)
-			vmcb->control.int_ctl = (vmcb->control.int_ctl & ~VMCB_INT_CTL_V_GIF) |
-						VMCB_INT_CTL_V_GIF_ENABLE |
-						(v->nested.gif ? VMCB_INT_CTL_V_GIF : 0);
 		vmcb->save.rax = v->regs.gpr[GPR_RAX];
 		vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 
@@ -571,8 +565,6 @@ void vcpu_run(struct vcpu *v)
 		/* STYLE H20: the world switch must leave L0's stack as it found it. */
 		if (!stack_canary_intact())
 			panic("boot stack canary clobbered after a #VMEXIT of %s", g->name);
-		if (in_l1_vgif)
-			v->nested.gif = vmcb->control.int_ctl & VMCB_INT_CTL_V_GIF;
 		v->regs.gpr[GPR_RAX] = vmcb->save.rax;
 		v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
 		vmcb->control.tlb_control = VMCB_TLB_CONTROL_DO_NOTHING;

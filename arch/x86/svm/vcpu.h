@@ -69,6 +69,27 @@ static inline uint64_t canonical_va(uint64_t va)
 	return (uint64_t)((int64_t)(va << 16) >> 16);
 }
 
+/*
+ * L1's global interrupt flag (APM 15.17). With hardware vGIF it lives in
+ * vmcb01's V_GIF while L1 runs, where L1's STGI/CLGI flip it without an
+ * exit (APM 15.33.2); otherwise, and while L2 runs, in nested.gif.
+ */
+static inline bool vcpu_gif(const struct vcpu *v)
+{
+	if (v->nested.vgif && !v->nested.in_l2)
+		return v->nested.vmcb01->control.int_ctl & VMCB_INT_CTL_V_GIF;
+	return v->nested.gif;
+}
+
+static inline void vcpu_set_gif(struct vcpu *v, bool gif)
+{
+	struct vmcb_control *c = &v->nested.vmcb01->control;
+
+	v->nested.gif = gif;
+	if (v->nested.vgif)
+		c->int_ctl = (c->int_ctl & ~VMCB_INT_CTL_V_GIF) | (gif ? VMCB_INT_CTL_V_GIF : 0);
+}
+
 /* Whether a pending interrupt could be taken now (by L1 or L2): what ends a HLT. */
 bool vcpu_irq_can_wake(const struct vcpu *v);
 
