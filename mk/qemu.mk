@@ -19,7 +19,7 @@ $(BUILD)/selftest.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
 	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf selftest
 
-test-images: $(BUILD)/selftest.iso guests
+test-images: $(BUILD)/selftest.iso $(BUILD)/nestvisor.iso guests
 .PHONY: test-images
 
 # Instruction counts per exit under -icount (not a timed test).

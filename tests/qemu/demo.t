@@ -1,5 +1,6 @@
 # The default boot prints the banner, CPU, SVM features and memory summary
-# and ends with status 0.
+# and ends with status 0; the demo ISO (what `make run` boots) runs its
+# guests from GRUB module2 lines and shows the nested demo.
 use strict;
 use warnings;
 use Test::More;
@@ -12,5 +13,14 @@ expect_line($r, qr/^cpu: \S+ family 0x[0-9a-f]+ model 0x[0-9a-f]+/, 'CPU vendor,
 expect_line($r, qr/^svm: revision \d+, \d+ ASIDs/, 'SVM revision and ASIDs');
 expect_line($r, qr/^mem: \d+ pages \(\d+ KiB\) free/, 'free pages');
 ok(!(grep { /^PANIC:/ } @{ $r->{log} }), 'no PANIC');
+
+$r = qemu_run(iso => build_dir() . '/nestvisor.iso', cpu => 'max', timeout => 240);
+expect_status($r, EXIT_PASS, 'demo ISO');
+expect_clean_tap($r, 'demo ISO guest report');
+expect_line($r, qr/^module: .* "name=nested_demo mem=32M"/, 'guests arrive as multiboot2 modules');
+expect_line($r, qr/^nestvisor: nested_demo: VMRUN refused \(C2: .*\): #VMEXIT\(INVALID\), GIF=0/,
+	'the refused VMRUN is named with its check');
+expect_line($r, qr/^ok \d+ - nested_demo: exit: status 0/, 'the L1 hypervisor passes');
+expect_line($r, qr/^ok \d+ - bad_npf: npf: /, 'the guest outside its RAM is stopped');
 
 done_testing();
