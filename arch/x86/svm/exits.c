@@ -204,12 +204,20 @@ static enum vcpu_action handle_invalid(struct vcpu *v)
 	return VCPU_STOP;
 }
 
+static const char *exit_name(uint64_t code)
+{
+	const char *name = svm_exit_name(code);
+
+	return name ? name : "unnamed";
+}
+
 static enum vcpu_action handle_unexpected(struct vcpu *v)
 {
-	kprintf("nestvisor: %s: unexpected #VMEXIT 0x%lx\n", v->guest->name,
-		v->vmcb->control.exit_code);
+	kprintf("nestvisor: %s: unexpected #VMEXIT 0x%lx (%s)\n", v->guest->name,
+		v->vmcb->control.exit_code, exit_name(v->vmcb->control.exit_code));
 	vcpu_dump(v);
-	guest_stop(v->guest, GUEST_STOPPED, "unexpected #VMEXIT 0x%lx", v->vmcb->control.exit_code);
+	guest_stop(v->guest, GUEST_STOPPED, "unexpected #VMEXIT 0x%lx (%s)",
+		   v->vmcb->control.exit_code, exit_name(v->vmcb->control.exit_code));
 	return VCPU_STOP;
 }
 

@@ -590,7 +590,8 @@ void vcpu_dump(const struct vcpu *v)
 	const struct vmcb_control *c = &v->vmcb->control;
 	const struct vmcb_save *s = &v->vmcb->save;
 
-	kprintf("  exit_code=0x%lx info1=0x%lx info2=0x%lx exit_int_info=0x%lx\n", c->exit_code,
+	kprintf("  exit_code=0x%lx (%s) info1=0x%lx info2=0x%lx exit_int_info=0x%lx\n",
+		c->exit_code, svm_exit_name(c->exit_code) ? svm_exit_name(c->exit_code) : "unnamed",
 		c->exit_info1, c->exit_info2, c->exit_int_info);
 	kprintf("  intercepts=%08x %08x %08x %08x %08x %08x\n", c->intercepts[0], c->intercepts[1],
 		c->intercepts[2], c->intercepts[3], c->intercepts[4], c->intercepts[5]);
