@@ -19,7 +19,14 @@ $(BUILD)/selftest.iso: $(BUILD)/nestvisor.elf grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
 	$(V)scripts/mkiso $@ $(BUILD)/nestvisor.elf selftest
 
-test-images: $(BUILD)/selftest.iso $(BUILD)/nestvisor.iso guests
+test-images: $(BUILD)/selftest.iso $(BUILD)/nestvisor.iso guests clang-build
+
+# STYLE H19: the hypervisor and the guests also build with Clang, and
+# tests/qemu/clang.t runs that build.
+clang-build:
+	$(V)$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang \
+		$(BUILD)/clang/nestvisor.elf guests
+.PHONY: clang-build
 .PHONY: test-images
 
 # Instruction counts per exit under -icount (not a timed test).

@@ -61,16 +61,22 @@ static uint64_t vmrun_with_tf(void)
 {
 	uint64_t after;
 
-	/* L2 runs on L1's registers (VMRUN switches only RAX/RSP): all are clobbered. */
+	/*
+	 * L2 runs on L1's registers (VMRUN switches only RAX/RSP): all are
+	 * clobbered, RBP too, which the compiler cannot be told about, so it
+	 * is saved around the VMRUN (as svm_run_raw does).
+	 */
 	asm volatile("xor %%edx, %%edx\n\t"
 		     "mov %%rdx, %%dr6\n\t"
 		     "leaq 1f(%%rip), %%rdx\n\t"
 		     "movq %%rdx, %0\n\t"
+		     "push %%rbp\n\t"
 		     "pushfq\n\t"
 		     "orq $0x100, (%%rsp)\n\t"
 		     "popfq\n\t"
 		     "vmrun\n"
-		     "1:"
+		     "1:\n\t"
+		     "pop %%rbp"
 		     : "=m"(after)
 		     : "a"(&l2.vmcb)
 		     : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",

@@ -52,14 +52,27 @@
 #define APIC_ICR_SELF	    (1u << 18) /* destination shorthand 01b */
 #define APIC_ICR_DEST_SHIFT 24	       /* in ICR_HI, physical mode */
 
+/*
+ * One 32-bit MOV per access, as Linux's readl/writel: a compiler may fold
+ * a volatile read into TEST or CMP with a memory operand, and an MMIO
+ * emulator (nestvisor's decodes MOV forms) need not handle those.
+ */
 static inline uint32_t xapic_read(uint32_t reg)
 {
-	return *(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + reg);
+	uint32_t v;
+
+	asm volatile("movl %1, %0"
+		     : "=r"(v)
+		     : "m"(*(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + reg)));
+	return v;
 }
 
 static inline void xapic_write(uint32_t reg, uint32_t val)
 {
-	*(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + reg) = val;
+	asm volatile("movl %1, %0"
+		     : "=m"(*(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + reg))
+		     : "r"(val)
+		     : "memory");
 }
 
 static inline void xapic_eoi(void)
