@@ -44,8 +44,10 @@ void guest_console_line(void *ctx, const char *line, bool continued)
 	struct guest *g = ctx;
 
 	kprintf("[%s] %s%s\n", g->name, line, continued ? " \\" : "");
-	if (!continued)
+	/* A long line arrives in pieces: its TAP keyword is at the start of the first. */
+	if (!g->line_continues)
 		tap_count_line(&g->tap, line);
+	g->line_continues = continued;
 }
 
 /* "32M", "512K", "1G" or bytes; 0 when malformed. */

@@ -35,6 +35,7 @@ struct guest {
 	struct vcpu vcpu;
 	struct vuart uart;
 	struct tap_count tap;
+	bool line_continues; /* the last console piece was cut: the next one is its tail */
 	enum guest_end end;
 	uint8_t exit_value;
 	char reason[GUEST_REASON_MAX];

@@ -472,6 +472,40 @@ static void test_mapped_memory_untouched(void **state)
 	assert_int_equal(pmm_free_pages(&e->pmm), e->free_at_start);
 }
 
+/*
+ * The realistic case: the guest block comes from the same pmm as the
+ * tables. Destroying the tables must not take the guest block with them
+ * (a 2 MiB leaf is not a table), and neither must write into it.
+ */
+static void test_guest_block_from_same_pmm(void **state)
+{
+	struct env *e = *state;
+	const uint64_t sizes[] = {2 * MIB, 2 * MIB + 8 * KIB};
+	const uint64_t aligns[] = {2 * MIB, PAGE_SIZE};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		uint64_t nr = sizes[i] / PAGE_SIZE, block, root = 0, held, off;
+
+		block = pmm_alloc(&e->pmm, nr, aligns[i]);
+		assert_int_not_equal(block, 0);
+		held = pmm_free_pages(&e->pmm);
+		memset(pmm_virt(&e->pmm, block), 0x3c, sizes[i]);
+		assert_null(npt_build(&e->pmm, block, sizes[i], &root));
+		assert_int_equal(check_tables(e, root, block, sizes[i]),
+				 expected_tables(block, sizes[i]));
+		check_translate(e, root, block, sizes[i]);
+		npt_destroy(&e->pmm, root);
+		assert_int_equal(pmm_free_pages(&e->pmm), held);
+		for (off = 0; off < sizes[i]; off++)
+			assert_int_equal(((uint8_t *)pmm_virt(&e->pmm, block))[off], 0x3c);
+		/* Still allocated, so exactly one free of it succeeds. */
+		assert_null(pmm_free(&e->pmm, block, nr));
+		assert_non_null(pmm_free(&e->pmm, block, 1));
+		assert_int_equal(pmm_free_pages(&e->pmm), e->free_at_start);
+	}
+}
+
 static void test_two_mappings_independent(void **state)
 {
 	struct env *e = *state;
@@ -516,6 +550,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rejects_bad_arguments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mapped_memory_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_block_from_same_pmm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_mappings_independent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_null_root, setup, teardown),
 	};

@@ -14,9 +14,19 @@ my $build = build_dir();
 # What a TAP result says, without measured values that may differ between runs.
 sub results {
 	my ($r, $prefix) = @_;
-	my %res;
-	for (@{ $r->{log} }) {
-		next unless s/^\Q$prefix\E//;
+	my (%res, @lines);
+	# nestvisor prints a guest line longer than its console buffer in pieces,
+	# each but the last ending in " \": join them back.
+	for my $l (@{ $r->{log} }) {
+		next unless $l =~ /^\Q$prefix\E(.*)$/;
+		my $text = $1;
+		if (@lines && $lines[-1] =~ s/ \\$//) {
+			$lines[-1] .= $text;
+		} else {
+			push @lines, $text;
+		}
+	}
+	for (@lines) {
 		next unless /^(not )?ok (\d+) - (.*)$/;
 		my ($fail, $n, $name) = ($1, $2, $3);
 		my $skip = $name =~ s/\s*#\s*SKIP.*$//i;

@@ -13,6 +13,7 @@
 #define NPT_LEAF_FLAGS	(PTE_P | PTE_W | PTE_U)
 #define SIZE_2M		0x200000ull
 #define NPT_MAX_SIZE	(512ull << 30)
+#define NPT_PHYS_LIMIT	(1ull << 52)
 
 static unsigned int index_at(uint64_t gpa, int level)
 {
@@ -43,6 +44,9 @@ const char *npt_build(struct pmm *pmm, uint64_t host_base, uint64_t size, uint64
 
 	if ((host_base | size) & (PAGE_SIZE - 1) || !size || size > NPT_MAX_SIZE)
 		return "npt: size and host base must be 4 KiB aligned, size at most 512 GiB";
+	/* Leaf addresses must fit the 52-bit physical field (APM 5.3.3, 15.25.5). */
+	if (host_base + size < host_base || host_base + size > NPT_PHYS_LIMIT)
+		return "npt: host block beyond the 52-bit physical address space";
 	pml4 = pmm_alloc(pmm, 1, PAGE_SIZE);
 	if (!pml4)
 		return "npt: out of memory for nested page tables";
@@ -85,7 +89,7 @@ uint64_t npt_translate(const struct pmm *pmm, uint64_t root, uint64_t gpa)
 {
 	uint64_t t = root;
 
-	for (int level = 3; level >= 0; level--) {
+	for (int level = 3;; level--) {
 		uint64_t e = table(pmm, t)[index_at(gpa, level)];
 		uint64_t page = 1ull << (12 + 9 * level);
 
@@ -95,5 +99,4 @@ uint64_t npt_translate(const struct pmm *pmm, uint64_t root, uint64_t gpa)
 			return (e & NPT_ADDR_MASK & ~(page - 1)) + (gpa & (page - 1));
 		t = e & NPT_ADDR_MASK;
 	}
-	return ~0ull;
 }
