@@ -370,7 +370,8 @@ static void test_max_size(void **state)
 	check_mapping(e, (1ull << 52) - 512 * GIB, 512 * GIB);
 }
 
-static void expect_rejected(struct env *e, uint64_t host_base, uint64_t size)
+static void expect_rejected_because(struct env *e, uint64_t host_base, uint64_t size,
+				    const char *why)
 {
 	uint64_t before = pmm_free_pages(&e->pmm), root = ROOT_UNSET;
 	const char *err = npt_build(&e->pmm, host_base, size, &root);
@@ -378,9 +379,14 @@ static void expect_rejected(struct env *e, uint64_t host_base, uint64_t size)
 	if (!err)
 		fail_msg("npt_build(%#llx, %#llx) accepted", (unsigned long long)host_base,
 			 (unsigned long long)size);
-	assert_non_null(strstr(err, "4 KiB aligned"));
+	assert_non_null(strstr(err, why));
 	assert_int_equal(root, ROOT_UNSET);
 	assert_int_equal(pmm_free_pages(&e->pmm), before);
+}
+
+static void expect_rejected(struct env *e, uint64_t host_base, uint64_t size)
+{
+	expect_rejected_because(e, host_base, size, "4 KiB aligned");
 }
 
 static void test_rejects_bad_arguments(void **state)
@@ -399,6 +405,11 @@ static void test_rejects_bad_arguments(void **state)
 	expect_rejected(e, 64 * MIB, 1ull << 48);
 	expect_rejected(e, 64 * MIB, ~0ull & ~(PAGE_SIZE - 1));
 	expect_rejected(e, 64 * MIB, ~0ull);
+	/* Leaf addresses must fit the 52-bit physical field; a wrap is refused too. */
+	expect_rejected_because(e, 1ull << 52, 4 * KIB, "52-bit");
+	expect_rejected_because(e, (1ull << 52) - 4 * KIB, 8 * KIB, "52-bit");
+	expect_rejected_because(e, 1ull << 63, 8 * KIB, "52-bit");
+	expect_rejected_because(e, ~0ull << 12, 8 * KIB, "52-bit");
 	/* The pool is untouched: every page still comes back as one run. */
 	assert_int_equal(pmm_free_pages(&e->pmm), e->free_at_start);
 	assert_int_not_equal(pmm_alloc(&e->pmm, e->free_at_start, PAGE_SIZE), 0);
