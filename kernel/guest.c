@@ -232,6 +232,10 @@ bool guest_run_module(struct hv *hv, unsigned int index, struct tap *tap)
 	}
 	teardown(g);
 	ok = met_expectation(g, &o);
+	if (g->vcpu.nested.nr_vmruns)
+		kprintf("guest %s: %lu nested VMRUNs (%lu refused), %lu L2 exits reflected to it\n",
+			g->name, g->vcpu.nested.nr_vmruns, g->vcpu.nested.nr_failed_vmruns,
+			g->vcpu.nested.nr_reflected);
 	tap_check(tap, ok, "%s: %s: %s; TAP %u/%u ok%s, %u not ok; %lu exits (expect %s)", g->name,
 		  end_names[g->end], g->reason, g->tap.ok, g->tap.planned,
 		  g->tap.have_plan ? "" : " (no plan)", g->tap.not_ok, g->vcpu.nr_exits,

@@ -21,6 +21,8 @@ expect_line($r, qr/^module: .* "name=nested_demo mem=32M"/, 'guests arrive as mu
 expect_line($r, qr/^nestvisor: nested_demo: VMRUN refused \(C2: .*\): #VMEXIT\(INVALID\), GIF=0/,
 	'the refused VMRUN is named with its check');
 expect_line($r, qr/^ok \d+ - nested_demo: exit: status 0/, 'the L1 hypervisor passes');
+expect_line($r, qr/^guest nested_demo: 2 nested VMRUNs \(1 refused\), 1 L2 exits reflected/,
+	'nestvisor counts the demo\'s VMRUNs, the refused one and the reflected exit');
 expect_line($r, qr/^ok \d+ - bad_npf: npf: /, 'the guest outside its RAM is stopped');
 
 done_testing();
