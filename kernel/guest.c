@@ -111,11 +111,33 @@ struct guest_options {
 	enum guest_end expect;
 };
 
-/* A value that does not parse is refused by name: no silent default. */
-static const char *parse_options(const char *opts, unsigned int index, struct guest_options *o)
+/* budget=MS from an option string into *ms (untouched when absent). */
+static const char *parse_budget(const char *opts, uint64_t *ms)
 {
 	char buf[GUEST_NAME_MAX];
 	bool too_long = false;
+
+	if (boot_option(opts, "budget", buf, sizeof(buf), &too_long)) {
+		*ms = parse_size(buf);
+		if (!*ms || *ms > 3600000)
+			return "budget= must be 1 to 3600000 (milliseconds)";
+	} else if (too_long) {
+		return "budget= value too long";
+	}
+	return 0;
+}
+
+/*
+ * A value that does not parse is refused by name: no silent default.
+ * nestvisor's own command line may set budget= for every guest; a
+ * module's own budget= wins.
+ */
+static const char *parse_options(const char *hv_cmdline, const char *opts, unsigned int index,
+				 struct guest_options *o)
+{
+	char buf[GUEST_NAME_MAX];
+	bool too_long = false;
+	const char *err;
 
 	*o = (struct guest_options){
 	    .mem = GUEST_MEM_DEFAULT, .budget_ms = GUEST_BUDGET_DEFAULT, .expect = GUEST_EXITED};
@@ -131,13 +153,12 @@ static const char *parse_options(const char *opts, unsigned int index, struct gu
 	} else if (too_long) {
 		return "mem= value too long";
 	}
-	if (boot_option(opts, "budget", buf, sizeof(buf), &too_long)) {
-		o->budget_ms = parse_size(buf);
-		if (!o->budget_ms || o->budget_ms > 3600000)
-			return "budget= must be 1 to 3600000 (milliseconds)";
-	} else if (too_long) {
-		return "budget= value too long";
-	}
+	err = parse_budget(hv_cmdline, &o->budget_ms);
+	if (err)
+		return err;
+	err = parse_budget(opts, &o->budget_ms);
+	if (err)
+		return err;
 	if (boot_option(opts, "expect", buf, sizeof(buf), &too_long)) {
 		o->expect = NR_GUEST_ENDS;
 		for (unsigned int e = GUEST_EXITED; e < NR_GUEST_ENDS; e++)
@@ -217,7 +238,7 @@ bool guest_run_module(struct hv *hv, unsigned int index, struct tap *tap)
 	memset(g, 0, sizeof(*g));
 	g->pmm = &hv->pmm;
 	vuart_init(&g->uart);
-	err = parse_options(m->string, index, &o);
+	err = parse_options(hv->boot.cmdline, m->string, index, &o);
 	memcpy(g->name, o.name, sizeof(g->name));
 	if (!err)
 		err = setup(g, m, &o);

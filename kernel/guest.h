@@ -51,9 +51,9 @@ struct hv;
 struct tap;
 /*
  * Loads, runs and reports (one TAP line) the guest in boot module index.
- * Module options: name=, mem= (default 32M), budget= (ms, default 60000),
- * expect= (default exit: status 0 and clean TAP). Returns whether the guest
- * ended as expected.
+ * Module options: name=, mem= (default 32M), budget= (ms, default 60000,
+ * or nestvisor's own budget=), expect= (default exit: status 0 and clean TAP). Returns whether the
+ * guest ended as expected.
  */
 bool guest_run_module(struct hv *hv, unsigned int index, struct tap *tap);
 

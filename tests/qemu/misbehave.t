@@ -29,4 +29,16 @@ for my $g (@guests) {
 }
 expect_line($r, qr/^ok \d+ - every guest page returned/, 'all guest memory returned');
 
+# nestvisor's own budget= applies to every guest; a malformed one refuses them by name.
+$r = qemu_run(kernel => "$build/nestvisor.elf", append => 'budget=1200',
+	initrd => "$build/guests/bad_spin.elf name=bad_spin expect=timeout");
+expect_status($r, EXIT_PASS, 'budget= on nestvisor\'s command line');
+expect_line($r, qr/^ok 1 - bad_spin: timeout: ran past its budget of 1200 ms/,
+	'the command-line budget is the guest\'s');
+$r = qemu_run(kernel => "$build/nestvisor.elf", append => 'budget=0',
+	initrd => "$build/guests/l1_basic.elf name=l1_basic");
+expect_status($r, EXIT_FAIL, 'budget=0 on nestvisor\'s command line');
+expect_line($r, qr/^not ok 1 - l1_basic: refused: budget= must be 1 to 3600000/,
+	'a malformed budget refuses the guest by name');
+
 done_testing();
