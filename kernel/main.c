@@ -99,11 +99,24 @@ static void print_cpu(void)
 		id.model, id.stepping, id.brand);
 }
 
+extern const char __ro_end[];
+
+/* FNV-1a over L0's code and read-only data: what no guest may ever change. */
+static uint64_t image_hash(void)
+{
+	uint64_t h = 0xCBF29CE484222325ull;
+
+	for (const char *p = __image_start; p < __ro_end; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001B3ull;
+	return h;
+}
+
 /* Every boot module is a guest, run one after another; one TAP line each. */
 static bool run_guests(struct hv *h)
 {
 	struct tap tap;
 	uint64_t free_before = pmm_free_pages(&h->pmm);
+	uint64_t hash_before = image_hash();
 	unsigned int failed;
 
 	if (!h->boot.nr_modules) {
@@ -111,15 +124,19 @@ static bool run_guests(struct hv *h)
 		return true;
 	}
 	kprintf("nestvisor: running %u guest(s)\n", h->boot.nr_modules);
-	tap_plan(&tap, h->boot.nr_modules + 1);
+	tap_plan(&tap, h->boot.nr_modules + 2);
 	for (unsigned int i = 0; i < h->boot.nr_modules; i++)
 		guest_run_module(h, i, &tap);
 	/* Whatever guests were given must all have come back. */
 	tap_check(&tap, pmm_free_pages(&h->pmm) == free_before,
 		  "every guest page returned (%lu free before, %lu after)", free_before,
 		  pmm_free_pages(&h->pmm));
+	/* Attack catalogue, global criteria: L0's canaries intact after every guest. */
+	tap_check(&tap, image_hash() == hash_before && stack_canary_intact(),
+		  "L0 code and read-only data unchanged (FNV-1a 0x%016lx), stack canary intact",
+		  hash_before);
 	failed = tap_finish(&tap);
-	kprintf("nestvisor: %u of %u guest checks failed\n", failed, h->boot.nr_modules + 1);
+	kprintf("nestvisor: %u of %u guest checks failed\n", failed, h->boot.nr_modules + 2);
 	return failed == 0;
 }
 
